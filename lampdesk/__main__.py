@@ -1,0 +1,3 @@
+from lampdesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""Known errors: user mistakes and bad inputs with a message a person can act on.
+
+Anything that is not a :class:`LampdeskError` is a bug and is reported as one.
+"""
+
+
+class LampdeskError(Exception):
+    """Base of every error whose message is meant for the user."""
+
+    exit_code = 2
+
+
+class WrongKeyError(LampdeskError):
+    """The passphrase or stored key does not open the profile database."""
+
+
+class KeyUnavailableError(LampdeskError):
+    """No key could be obtained (no keyring entry, no passphrase given)."""
+
+
+class StoreError(LampdeskError):
+    """The profile database is damaged, too new, or cannot be written."""
+
+
+class ProfileNotFoundError(LampdeskError):
+    """The named profile does not exist."""
+
+
+class ModelError(LampdeskError):
+    """The chat or embedding model is missing, truncated or not a model file."""
+
+
+class PromptTooLongError(LampdeskError):
+    """The question alone does not fit the model's context."""
+
+
+class UsageError(LampdeskError):
+    """The command line or an argument is malformed."""

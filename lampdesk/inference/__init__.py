@@ -1,0 +1,1 @@
+"""Local text generation with a GGUF model through llama.cpp."""

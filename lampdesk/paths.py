@@ -1,0 +1,86 @@
+"""The one owner of LampDesk's data directories.
+
+Every file LampDesk writes lives below :attr:`DataPaths.root`. Nothing else in the program builds
+paths into the data directory; it asks this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from lampdesk.errors import UsageError
+
+APP_NAME = "LampDesk"
+ENV_DATA_DIR = "LAMPDESK_DATA_DIR"
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+def _default_root() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def validate_profile_name(name: str) -> str:
+    """Return *name* if it is usable as a profile name, else raise :class:`UsageError`."""
+    if not _PROFILE_NAME.match(name) or name.strip() != name:
+        raise UsageError(
+            f"Profile name {name!r} is not allowed: use 1-64 letters, digits, spaces, '_', '.' or "
+            "'-', starting with a letter or digit."
+        )
+    return name
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create *path* (and parents) if needed and make it readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Where one installation keeps its data.
+
+    Resolution order: an explicit ``root`` (``--data-dir``), then ``$LAMPDESK_DATA_DIR``, then the
+    platform's per-user data directory.
+    """
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, override: str | os.PathLike[str] | None = None) -> DataPaths:
+        if override is None:
+            override = os.environ.get(ENV_DATA_DIR) or None
+        root = Path(override).expanduser() if override is not None else _default_root()
+        return cls(root.absolute())
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.root / "profiles"
+
+    @property
+    def registry_file(self) -> Path:
+        """Names of the profiles and how each is keyed; holds no user content."""
+        return self.root / "profiles.json"
+
+    def profile_dir(self, profile_id: str) -> Path:
+        return self.profiles_dir / profile_id
+
+    def profile_db(self, profile_id: str) -> Path:
+        return self.profile_dir(profile_id) / "profile.db"
+
+    def index_dir(self, profile_id: str) -> Path:
+        """Chroma's directory for the profile: ids and vectors only, never text."""
+        return self.profile_dir(profile_id) / "index"
+
+    def ensure_root(self) -> Path:
+        ensure_private_dir(self.root)
+        return ensure_private_dir(self.profiles_dir)
+
+    def ensure_profile_dir(self, profile_id: str) -> Path:
+        self.ensure_root()
+        return ensure_private_dir(self.profile_dir(profile_id))

@@ -1,0 +1,199 @@
+"""The profile's entities and their persistence in the encrypted store."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lampdesk.errors import UsageError
+from lampdesk.vault.store import Store, utc_now
+
+_ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: int
+    text: str
+    kind: str
+    source: str
+    created_at: str
+    weight: float
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class Interaction:
+    question: str
+    answer: str
+    personalized: bool
+    model: str
+    prompt_tokens: int
+    tokens: int
+    ttft_ms: float | None
+    total_ms: float
+    cancelled: bool
+    items: Sequence[UsedItem] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class UsedItem:
+    memory_id: int
+    score: float
+    why: dict[str, Any]
+
+
+def parse_attribute(assignment: str) -> tuple[str, str]:
+    """``"name=Ana"`` -> ``("name", "Ana")``; keys are lower-case identifiers."""
+    key, sep, value = assignment.partition("=")
+    key = key.strip().lower().replace("-", "_").replace(" ", "_")
+    if not sep or not _ATTRIBUTE_KEY.match(key):
+        raise UsageError(
+            f"{assignment!r} is not an attribute: write key=value, the key made of letters, "
+            "digits and '_' (for example diet=vegan)."
+        )
+    value = value.strip()
+    if not value:
+        raise UsageError(
+            f"The attribute {key!r} needs a value (to remove it, use 'profile unset')."
+        )
+    return key, value
+
+
+class Profile:
+    """What LampDesk knows about its user, read from and written to one encrypted store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def name(self) -> str:
+        rows = self.store.query("SELECT name FROM profile WHERE id = 1")
+        return str(rows[0][0]) if rows else ""
+
+    # -- attributes --------------------------------------------------------------------------
+
+    def set_attributes(self, pairs: Iterable[tuple[str, str]]) -> None:
+        now = utc_now()
+        with self.store.transaction():
+            for key, value in pairs:
+                self.store.execute(
+                    "INSERT INTO attributes(key, value, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                    "updated_at = excluded.updated_at",
+                    (key, value, now),
+                )
+
+    def unset_attributes(self, keys: Iterable[str]) -> int:
+        removed = 0
+        with self.store.transaction():
+            for key in keys:
+                before = self.store.query("SELECT 1 FROM attributes WHERE key = ?", (key,))
+                self.store.execute("DELETE FROM attributes WHERE key = ?", (key,))
+                removed += len(before)
+        return removed
+
+    def attributes(self) -> dict[str, str]:
+        """Attributes in a stable order (by key), so the prompt's profile segment is stable."""
+        rows = self.store.query("SELECT key, value FROM attributes ORDER BY key")
+        return {str(k): str(v) for k, v in rows}
+
+    # -- memories ----------------------------------------------------------------------------
+
+    def add_memory(self, text: str, *, kind: str = "fact", source: str = "user") -> Memory:
+        text = text.strip()
+        if not text:
+            raise UsageError("There is nothing to remember: the text is empty.")
+        now = utc_now()
+        with self.store.transaction():
+            memory_id = self.store.execute(
+                "INSERT INTO memories(text, kind, source, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (text, kind, source, now, now),
+            )
+        return Memory(memory_id, text, kind, source, now, 1.0, False)
+
+    def memories(self, ids: Sequence[int] | None = None) -> list[Memory]:
+        sql = "SELECT id, text, kind, source, created_at, weight, pinned FROM memories"
+        params: Sequence[Any] = ()
+        if ids is not None:
+            if not ids:
+                return []
+            sql += f" WHERE id IN ({','.join('?' * len(ids))})"
+            params = list(ids)
+        rows = self.store.query(sql + " ORDER BY id", params)
+        return [Memory(r[0], r[1], r[2], r[3], r[4], float(r[5]), bool(r[6])) for r in rows]
+
+    def memory_count(self) -> int:
+        return int(self.store.query("SELECT count(*) FROM memories")[0][0])
+
+    def forget(self, memory_id: int) -> bool:
+        with self.store.transaction():
+            found = self.store.query("SELECT 1 FROM memories WHERE id = ?", (memory_id,))
+            self.store.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+        return bool(found)
+
+    # -- vectors (the dense index is rebuilt from these, never from Chroma) -------------------
+
+    def store_vectors(self, model: str, vectors: Iterable[tuple[int, bytes]]) -> None:
+        with self.store.transaction():
+            for memory_id, blob in vectors:
+                self.store.execute(
+                    "INSERT OR REPLACE INTO memory_vectors(memory_id, model, vector) "
+                    "VALUES (?, ?, ?)",
+                    (memory_id, model, blob),
+                )
+
+    def vectors(self, model: str) -> dict[int, bytes]:
+        rows = self.store.query(
+            "SELECT memory_id, vector FROM memory_vectors WHERE model = ?", (model,)
+        )
+        return {int(r[0]): bytes(r[1]) for r in rows}
+
+    # -- interactions ------------------------------------------------------------------------
+
+    def record_interaction(self, interaction: Interaction) -> int:
+        with self.store.transaction():
+            interaction_id = self.store.execute(
+                "INSERT INTO interactions(question, answer, personalized, model, prompt_tokens, "
+                "tokens, ttft_ms, total_ms, cancelled, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    interaction.question,
+                    interaction.answer,
+                    int(interaction.personalized),
+                    interaction.model,
+                    interaction.prompt_tokens,
+                    interaction.tokens,
+                    interaction.ttft_ms,
+                    interaction.total_ms,
+                    int(interaction.cancelled),
+                    utc_now(),
+                ),
+            )
+            for rank, item in enumerate(interaction.items, start=1):
+                self.store.execute(
+                    "INSERT INTO interaction_items(interaction_id, memory_id, rank, score, why) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (interaction_id, item.memory_id, rank, item.score, json.dumps(item.why)),
+                )
+        return interaction_id
+
+    def interactions(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.store.query(
+            "SELECT id, question, answer, personalized, tokens, ttft_ms, created_at "
+            "FROM interactions ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        keys = ("id", "question", "answer", "personalized", "tokens", "ttft_ms", "created_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def interaction_item_ids(self, interaction_id: int) -> list[int]:
+        rows = self.store.query(
+            "SELECT memory_id FROM interaction_items WHERE interaction_id = ? ORDER BY rank",
+            (interaction_id,),
+        )
+        return [int(r[0]) for r in rows]

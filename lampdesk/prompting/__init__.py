@@ -1,0 +1,1 @@
+"""Turning the profile and the retrieved items into the exact messages sent to the model."""

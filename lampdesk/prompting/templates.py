@@ -1,0 +1,69 @@
+"""Prompt templates: segments with ``{variables}``, validated before use."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+from lampdesk.errors import UsageError
+
+VARIABLES = frozenset({"user_name", "attributes", "interests", "tone", "items"})
+SEGMENTS = ("persona", "profile", "items", "generic")
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    segments: Mapping[str, str]
+
+    def render(self, segment: str, values: Mapping[str, str]) -> str:
+        return self.segments[segment].format_map(values).strip()
+
+
+def variables_in(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def parse_template(text: str, origin: str) -> Template:
+    """Read a TOML template; an unknown variable or segment is a clear error naming it."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"The template {origin} is not valid TOML: {exc}") from exc
+    segments = data.get("segments")
+    if not isinstance(segments, dict):
+        raise UsageError(f"The template {origin} has no [segments] table.")
+    unknown_segments = set(segments) - set(SEGMENTS)
+    if unknown_segments:
+        raise UsageError(
+            f"The template {origin} has an unknown segment {sorted(unknown_segments)[0]!r}; "
+            f"known segments: {', '.join(SEGMENTS)}."
+        )
+    missing = [s for s in SEGMENTS if not isinstance(segments.get(s), str)]
+    if missing:
+        raise UsageError(f"The template {origin} lacks the segment {missing[0]!r}.")
+    for segment, body in segments.items():
+        try:
+            used = variables_in(body)
+        except ValueError as exc:
+            raise UsageError(f"Segment {segment!r} of {origin}: {exc}") from exc
+        unknown = used - VARIABLES
+        if unknown:
+            name = sorted(unknown)[0]
+            raise UsageError(
+                f"Segment {segment!r} of {origin} uses the unknown variable {{{name}}}; "
+                f"known variables: {', '.join('{' + v + '}' for v in sorted(VARIABLES))}."
+            )
+    return Template(str(data.get("name", origin)), dict(segments))
+
+
+def default_template() -> Template:
+    text = (
+        resources.files("lampdesk.resources")
+        .joinpath("templates/default.toml")
+        .read_text(encoding="utf-8")
+    )
+    return parse_template(text, "default.toml")

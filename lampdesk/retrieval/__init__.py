@@ -1,0 +1,1 @@
+"""Finding the profile items that matter for a question: sparse, dense, fused."""

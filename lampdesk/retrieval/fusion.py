@@ -1,0 +1,44 @@
+"""Reciprocal rank fusion of several ranked lists, keeping each signal's contribution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+RRF_K = 60
+
+
+@dataclass
+class Fused:
+    id: int
+    score: float = 0.0
+    why: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def reciprocal_rank_fusion(
+    rankings: Mapping[str, Sequence[tuple[int, float]]],
+    *,
+    weights: Mapping[str, float] | None = None,
+    raw_names: Mapping[str, str] | None = None,
+    k: int = RRF_K,
+) -> list[Fused]:
+    """Fuse ``{signal: [(id, raw score), ...] best first}`` into one list, best first.
+
+    Each result's ``why`` names every signal that ranked it: its rank there, its raw score, and
+    what it added to the fused score.
+    """
+    fused: dict[int, Fused] = {}
+    for signal, ranking in rankings.items():
+        weight = (weights or {}).get(signal, 1.0)
+        raw_name = (raw_names or {}).get(signal, "score")
+        for rank, (item_id, raw) in enumerate(ranking, start=1):
+            contribution = weight / (k + rank)
+            entry = fused.setdefault(item_id, Fused(item_id))
+            entry.score += contribution
+            entry.why[signal] = {
+                "rank": rank,
+                raw_name: round(raw, 4),
+                "contribution": round(contribution, 5),
+            }
+    return sorted(fused.values(), key=lambda f: (-f.score, f.id))

@@ -1,0 +1,1 @@
+"""The desktop window: thin, its thread only paints; all work runs in workers."""

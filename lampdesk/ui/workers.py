@@ -1,0 +1,90 @@
+"""Workers that run LampDesk's core off the GUI thread and talk back only through signals."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from lampdesk.app import LampDesk, Session
+from lampdesk.errors import LampdeskError
+from lampdesk.inference.engine import GenerationSettings
+from lampdesk.paths import DataPaths
+
+
+class AssistantWorker(QObject):
+    """Owns the open profile and the models; lives on its own ``QThread``."""
+
+    opened = Signal(str)  # profile name
+    chunk = Signal(str)
+    answered = Signal(dict)  # AskResult.as_json()
+    failed = Signal(str)  # a message for the user
+    busy = Signal(bool)
+
+    def __init__(self, paths: DataPaths, profile: str, passphrase: str | None) -> None:
+        super().__init__()
+        self._paths = paths
+        self._profile = profile
+        self._passphrase = passphrase
+        self._app: LampDesk | None = None
+        self._session: Session | None = None
+        self._cancel = threading.Event()
+
+    def _prompt(self, what: str, confirm: bool) -> str:
+        if self._passphrase is None:
+            raise LampdeskError(f"{what} is needed.")
+        return self._passphrase
+
+    def _open(self) -> Session:
+        if self._session is None:
+            self._app = LampDesk(self._paths, prompt=self._prompt)
+            self._session = self._app.open(self._profile, create=True)
+            self.opened.emit(self._session.entry.name)
+        return self._session
+
+    @Slot()
+    def open_profile(self) -> None:
+        self._guard(self._open)
+
+    @Slot(str, bool)
+    def ask(self, question: str, personalize: bool) -> None:
+        self._cancel.clear()
+        self.busy.emit(True)
+        try:
+            self._guard(lambda: self._ask(question, personalize))
+        finally:
+            self.busy.emit(False)
+
+    def _ask(self, question: str, personalize: bool) -> None:
+        session = self._open()
+        result = session.assistant.ask(
+            question,
+            personalize=personalize,
+            on_chunk=self.chunk.emit,
+            cancel=self._cancel,
+            settings=GenerationSettings(),
+        )
+        self.answered.emit(result.as_json())
+
+    def cancel(self) -> None:
+        """Called from the GUI thread: a plain ``threading.Event``, no queued call needed."""
+        self._cancel.set()
+
+    def _guard(self, work: Any) -> None:
+        try:
+            work()
+        except LampdeskError as exc:
+            self.failed.emit(str(exc))
+        except Exception:
+            self.failed.emit("Internal error (a bug):\n" + traceback.format_exc(limit=5))
+
+    @Slot()
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self._app is not None:
+            self._app.close()
+            self._app = None

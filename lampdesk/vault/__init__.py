@@ -1,0 +1,1 @@
+"""The encrypted profile store: keys, the database and its migrations, the profile registry."""

@@ -1,0 +1,164 @@
+"""The one owner of a profile's SQLCipher connection and its migrations."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from lampdesk.errors import StoreError, WrongKeyError
+from lampdesk.vault.keys import KeyMode, ProfileKey
+from lampdesk.vault.migrations import MIGRATIONS, Migration
+
+Row = tuple[Any, ...]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """An open, keyed, migrated profile database.
+
+    One connection, guarded by a lock, so the GUI's worker thread and the CLI share one code path.
+    """
+
+    def __init__(self, path: Path, conn: Any) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        key: ProfileKey,
+        *,
+        create: bool = False,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> Store:
+        """Open (or with *create*, make) the database at *path* and check *key* before writing."""
+        if not create and not path.is_file():
+            raise StoreError(f"The profile database {path} is missing.")
+        if create and path.exists():
+            raise StoreError(f"Refusing to create {path}: a file is already there.")
+        try:
+            conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+        except sqlcipher3.DatabaseError as exc:
+            raise StoreError(f"Cannot open the profile database {path}: {exc}") from exc
+        try:
+            # SQLCipher would otherwise log every failed page decryption to stderr.
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = {key.pragma_value()}")
+            # The first read decrypts page 1: a wrong key fails here, before anything is written.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError as exc:
+            conn.close()
+            what = "passphrase" if key.mode is KeyMode.PASSPHRASE else "key from the OS keyring"
+            raise WrongKeyError(
+                f"Wrong {what}: it does not open the profile database (or the file is damaged)."
+            ) from exc
+        store = cls(path, conn)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            store._migrate(migrations)
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)"
+            )
+        applied = [name for (name,) in self.query("SELECT name FROM schema_migrations ORDER BY id")]
+        known = [m.name for m in migrations]
+        unknown = [name for name in applied if name not in known]
+        if unknown:
+            raise StoreError(
+                f"This profile was written by a newer LampDesk (schema {unknown[-1]}); "
+                "update LampDesk to open it."
+            )
+        if applied != known[: len(applied)]:
+            raise StoreError(f"The profile's schema history {applied} does not match this program.")
+        for migration in migrations[len(applied) :]:
+            with self.transaction():
+                for statement in _split_sql(migration.sql):
+                    self._conn.execute(statement)
+                self._conn.execute(
+                    "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
+                    (migration.name, utc_now()),
+                )
+
+    @property
+    def schema_version(self) -> list[str]:
+        return [name for (name,) in self.query("SELECT name FROM schema_migrations ORDER BY id")]
+
+    # -- access ------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlcipher3.DatabaseError as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"Could not save to {self.path}: {exc}") from exc
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return ``lastrowid``. Wrap several in :meth:`transaction`."""
+        with self._lock:
+            try:
+                cursor = self._conn.execute(sql, params)
+            except sqlcipher3.OperationalError as exc:
+                if "full" in str(exc).lower():
+                    raise StoreError(f"The disk is full: could not save to {self.path}.") from exc
+                raise
+            return int(cursor.lastrowid or 0)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._lock:
+            return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements; ``sqlite3.complete_statement`` knows about triggers."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlcipher3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

@@ -1,0 +1,1 @@
+"""Packaged resources: default templates, icons, styles (installed as lampdesk.resources)."""

@@ -1,0 +1,77 @@
+"""The minimal window in a real Qt application (offscreen), answering with the real model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QThread
+from pytestqt.qtbot import QtBot
+
+from lampdesk.paths import DataPaths
+from lampdesk.ui.main_window import MainWindow
+
+pytestmark = [pytest.mark.gui, pytest.mark.model]
+
+
+def make_window(qtbot: QtBot) -> MainWindow:
+    window = MainWindow(DataPaths.resolve(), "default", passphrase=None)
+    qtbot.addWidget(window, before_close_func=lambda w: w.shutdown())
+    window.show()
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
+    window = make_window(qtbot)
+    qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=30_000)
+    yield window
+
+
+def test_answer_streams_from_a_worker_thread(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.worker.thread() is not QThread.currentThread()
+    painted: list[str] = []
+    window.transcript.textChanged.connect(lambda: painted.append(window.transcript.toPlainText()))
+    window.question.setText("Say hello in three words.")
+    with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
+        qtbot.mouseClick(window.ask_button, Qt.MouseButton.LeftButton)
+        assert not window.ask_button.isEnabled(), "one question at a time"
+    result = shown.args[0]
+    assert result["answer"] and result["tokens"] > 0
+    assert result["answer"][:10] in window.transcript.toPlainText()
+    assert "No profile data was used" in window.status.text()
+    qtbot.waitUntil(lambda: window.ask_button.isEnabled() and not window.stop_button.isEnabled())
+    assert len(painted) >= 2, "the answer should appear while it streams, not only at the end"
+
+
+def test_stop_button_cancels_mid_answer(qtbot: QtBot, window: MainWindow) -> None:
+    window.question.setText("Write a very long story about the sea.")
+    with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
+        window.submit()
+        qtbot.waitUntil(
+            lambda: (
+                "LampDesk:" in window.transcript.toPlainText()
+                and len(window.transcript.toPlainText().split("LampDesk:")[-1]) > 5
+            ),
+            timeout=60_000,
+        )
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    assert shown.args[0]["cancelled"] is True
+    assert shown.args[0]["tokens"] < 200
+    assert "stopped" in window.status.text()
+
+
+def test_wrong_passphrase_is_shown(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.shutdown()
+    monkeypatch.setenv("LAMPDESK_PASSPHRASE", "wrong")
+    other = make_window(qtbot)
+    try:
+        with qtbot.waitSignal(other.error_shown, timeout=30_000) as failed:
+            pass
+        assert "Wrong passphrase" in failed.args[0]
+        assert "Wrong passphrase" in other.status.text()
+    finally:
+        other.shutdown()  # pytest-qt holds widgets weakly: stop the thread before it goes

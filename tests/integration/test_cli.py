@@ -1,0 +1,102 @@
+"""The user's walk-through from the foundation issue, through the real command and real parts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import files_containing, snapshot
+from tests.integration.conftest import NO_NETWORK, Cli
+
+pytestmark = [pytest.mark.model, pytest.mark.embedder]
+
+SECRETS = ("vegan", "Berlin", "marathon")
+JSON_KEYS = {"answer", "items", "messages", "ttft_ms", "tokens"}
+
+
+def seed(cli: Cli) -> None:
+    done = cli(
+        "profile", "set", "name=Ana", "diet=vegan", "city=Berlin", "tone=concise and friendly"
+    )
+    assert done.returncode == 0, done.stderr
+    done = cli("remember", "I'm training for a half marathon in April")
+    assert done.returncode == 0, done.stderr
+
+
+def test_walkthrough_streams_personalised_answer_and_stores_no_plaintext(cli: Cli) -> None:
+    seed(cli)
+    streamed = cli("ask", "--max-tokens", "24", "Suggest a dinner for tonight")
+    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.stdout.strip()
+
+    asked = cli("ask", "--json", "--max-tokens", "16", "How should I prepare for my half marathon?")
+    assert asked.returncode == 0, asked.stderr
+    result = json.loads(asked.stdout)
+    assert result.keys() >= JSON_KEYS
+    assert isinstance(result["answer"], str) and result["answer"]
+    assert result["tokens"] > 0 and result["ttft_ms"] > 0
+    (item,) = result["items"]
+    assert item["text"] == "I'm training for a half marathon in April"
+    assert {"id", "text", "score", "why"} <= item.keys()
+    assert {"bm25", "dense"} <= item["why"].keys()
+    system = result["messages"][0]["content"]
+    assert "vegan" in system and "Berlin" in system and "half marathon" in system
+
+    assert files_containing(cli.data_dir, *SECRETS) == []
+
+
+def test_no_personalize_is_the_bare_baseline(cli: Cli) -> None:
+    seed(cli)
+    asked = cli(
+        "ask", "--json", "--no-personalize", "--max-tokens", "8", "How is my marathon going?"
+    )
+    assert asked.returncode == 0, asked.stderr
+    result = json.loads(asked.stdout)
+    assert result["items"] == [] and result["personalized"] is False
+    sent = json.dumps(result["messages"])
+    assert "vegan" not in sent and "Berlin" not in sent and "training for" not in sent
+
+
+def test_empty_profile_still_answers_and_says_so(cli: Cli) -> None:
+    asked = cli("ask", "--max-tokens", "8", "Hello there")
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip()
+    assert "No profile data was used" in asked.stderr
+
+
+def test_wrong_passphrase_one_line_error_and_nothing_changes(cli: Cli) -> None:
+    seed(cli)
+    before = snapshot(cli.data_dir)
+    for command in (["ask", "hello"], ["remember", "x"], ["profile", "set", "a=b"]):
+        failed = cli(*command, passphrase="not the passphrase")
+        assert failed.returncode != 0
+        assert failed.stdout == ""
+        lines = failed.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Wrong passphrase" in lines[0], failed.stderr
+    assert snapshot(cli.data_dir) == before
+
+
+def test_whole_ask_path_makes_no_network_connection(cli: Cli, tmp_path: Path) -> None:
+    report = tmp_path / "network-attempts.txt"
+    seed(cli)
+    asked = cli("ask", "--json", "--max-tokens", "8", "Any tips for my marathon?", guard=report)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["items"], "the dense and sparse path must have run"
+    assert not report.exists(), report.read_text()
+
+
+def test_guard_catches_a_connection(tmp_path: Path) -> None:
+    """The audit-hook guard itself works: a connection attempt is reported."""
+    report = tmp_path / "attempts.txt"
+    code = (
+        f"import sys; sys.path.insert(0, {str(NO_NETWORK.parent)!r}); import no_network; "
+        f"no_network.install({str(report)!r}); import socket; "
+        "socket.socket().connect(('127.0.0.1', 9))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "ConnectionRefusedError" in done.stderr
+    assert report.read_text().startswith("socket.connect")

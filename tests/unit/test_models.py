@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import pytest
+
+from lampdesk.errors import ModelError
+from lampdesk.inference.engine import Engine
+from lampdesk.inference.models import check_gguf, embedded_model_path
+
+
+def test_embedded_model_is_installed() -> None:
+    assert check_gguf(embedded_model_path()).name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        check_gguf(tmp_path / "none.gguf")
+
+
+def test_not_gguf(tmp_path: Path) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 2_000_000)
+    with pytest.raises(ModelError, match="not a GGUF"):
+        check_gguf(path)
+
+
+def test_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(embedded_model_path().read_bytes()[:4096])
+    with pytest.raises(ModelError, match="truncated"):
+        check_gguf(path)
+
+
+def test_broken_gguf_fails_to_load_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(embedded_model_path().read_bytes()[: 3 * 1024 * 1024])
+    with pytest.raises(ModelError, match="could not load"):
+        Engine(path).load()
+
+
+def test_loading_is_lazy() -> None:
+    assert not Engine().loaded
