@@ -68,12 +68,11 @@ def _keyring_account(profile_id: str) -> str:
 def new_keyring_key(profile_id: str) -> ProfileKey:
     """Make a random raw key for a new profile and store it in the keyring."""
     import keyring
-    from keyring.errors import KeyringError
 
     secret = secrets.token_hex(32)
     try:
         keyring.set_password(KEYRING_SERVICE, _keyring_account(profile_id), secret)
-    except KeyringError as exc:
+    except Exception as exc:  # backends raise their own errors (D-Bus, Windows, macOS)
         raise KeyUnavailableError(
             f"The OS keyring refused to store the profile key: {exc}"
         ) from exc
@@ -83,11 +82,10 @@ def new_keyring_key(profile_id: str) -> ProfileKey:
 def keyring_key(profile_id: str, profile_name: str) -> ProfileKey:
     """Fetch the raw key of an existing keyring-protected profile."""
     import keyring
-    from keyring.errors import KeyringError
 
     try:
         secret = keyring.get_password(KEYRING_SERVICE, _keyring_account(profile_id))
-    except KeyringError as exc:
+    except Exception as exc:  # backends raise their own errors (D-Bus, Windows, macOS)
         raise KeyUnavailableError(
             f"The OS keyring could not be read for profile {profile_name!r}: {exc}"
         ) from exc
