@@ -1,0 +1,86 @@
+"""``lampdesk ask`` and ``lampdesk history``: questions, streamed answers, and the record."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from lampdesk.cli.context import Context, print_json
+
+
+def register(commands: Any) -> None:
+    ask = commands.add_parser("ask", help="ask a question; the answer streams")
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask.add_argument(
+        "--no-personalize", action="store_true", help="answer from the bare model (baseline)"
+    )
+    ask.add_argument("--max-tokens", type=int, default=256)
+    ask.add_argument("--temperature", type=float, default=0.3)
+    ask.set_defaults(handler=ask_question)
+
+    history = commands.add_parser("history", help="past questions and answers")
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=show_history)
+
+
+def ask_question(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.inference.engine import GenerationSettings
+
+    session = ctx.session()
+    settings = GenerationSettings(max_tokens=args.max_tokens, temperature=args.temperature)
+    cancel = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def write(chunk: str) -> None:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+    def work() -> None:
+        try:
+            outcome["result"] = session.assistant.ask(
+                " ".join(args.question),
+                personalize=not args.no_personalize,
+                on_chunk=None if args.json else write,
+                cancel=cancel,
+                settings=settings,
+            )
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    # Generation runs in a thread so that Ctrl-C cancels between tokens and the answer so far
+    # is still recorded.
+    worker = threading.Thread(target=work, name="lampdesk-ask", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    if args.json:
+        print_json(result.as_json())
+        return 0
+    print()
+    if result.items:
+        used = ", ".join(f"#{item.id}" for item in result.items)
+        print(f"(personalised with your profile; memories used: {used})", file=sys.stderr)
+    elif result.note:
+        print(f"({result.note})", file=sys.stderr)
+    return 130 if result.cancelled else 0
+
+
+def show_history(ctx: Context, args: argparse.Namespace) -> int:
+    rows = ctx.session().profile.interactions(args.limit)
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in reversed(rows):
+        print(f"[{row['created_at']}] Q: {row['question']}\n  A: {row['answer']}")
+    return 0
