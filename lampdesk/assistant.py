@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lampdesk.errors import UsageError
-from lampdesk.inference.engine import Engine, GenerationSettings, Message
+from lampdesk.inference.engine import Engine, GenerationSettings, Message, StreamStats
+from lampdesk.inference.prefix_cache import PrefixCache
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
 from lampdesk.prompting.builder import PromptBuilder
+from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
 
 NO_PROFILE_NOTE = "No profile data was used: the profile has no attributes or memories yet."
@@ -35,7 +38,13 @@ class AskResult:
     retrieval_ms: float
     cancelled: bool
     interaction_id: int
+    request_id: str = ""
+    reused_tokens: int = 0
+    tok_per_s: float = 0.0
+    rules: list[Rule] = field(default_factory=list)
+    blocked_terms: list[str] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
+    prefix_restored: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,13 +55,19 @@ class AskResult:
             "personalized": self.personalized,
             "note": self.note,
             "model": self.model,
+            "request_id": self.request_id,
             "prompt_tokens": self.prompt_tokens,
+            "reused_tokens": self.reused_tokens,
+            "prefix_restored": self.prefix_restored,
             "tokens": self.tokens,
             "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 1),
             "total_ms": round(self.total_ms, 1),
             "retrieval_ms": round(self.retrieval_ms, 1),
+            "tok_per_s": round(self.tok_per_s, 1),
             "cancelled": self.cancelled,
             "interaction_id": self.interaction_id,
+            "rules": [rule.as_json() for rule in self.rules],
+            "blocked_terms": self.blocked_terms,
             "dropped": self.dropped,
         }
 
@@ -65,6 +80,7 @@ class Assistant:
         self.retriever = retriever
         self.builder = builder
         self.engine = engine
+        self.prefix_cache = PrefixCache(engine, profile)
 
     def remember(self, text: str) -> Memory:
         """Store a fact; it is embedded and indexed on the next search (or :meth:`index`)."""
@@ -88,22 +104,39 @@ class Assistant:
         if not question:
             raise UsageError("The question is empty.")
         started = time.perf_counter()
+        cancel = cancel or threading.Event()
+        request_id = uuid.uuid4().hex[:12]
         attributes = self.profile.attributes() if personalize else {}
         items = self.retriever.search(question) if personalize else []
+        rules = self.profile.rules()
         retrieval_ms = (time.perf_counter() - started) * 1000
-        prompt = self.builder.build(question, attributes, items, personalize=personalize)
+        prompt = self.builder.build(
+            question, attributes, items, rules=rules, personalize=personalize
+        )
+        restored = self.prefix_cache.restore(prompt.messages, prompt.stable_chars)
 
-        chunks: list[str] = []
+        blocker = BlockedTermFilter([t for rule in rules for t in rule.blocked_terms])
+        answer: list[str] = []
         ttft_ms: float | None = None
-        for chunk in self.engine.stream(prompt.messages, settings, cancel):
+
+        def emit(text: str) -> None:
+            nonlocal ttft_ms
+            if not text:
+                return
             if ttft_ms is None:
                 ttft_ms = (time.perf_counter() - started) * 1000
-            chunks.append(chunk)
+            answer.append(text)
             if on_chunk is not None:
-                on_chunk(chunk)
+                on_chunk(text)
+
+        stats = StreamStats()
+        for chunk in self.engine.stream(prompt.messages, settings, cancel, stats):
+            emit(blocker.feed(chunk))
+        emit(blocker.flush())
         total_ms = (time.perf_counter() - started) * 1000
-        cancelled = cancel is not None and cancel.is_set()
-        answer = "".join(chunks).strip()
+        cancelled = stats.stopped_by == "cancel"
+        if not cancelled:
+            self.prefix_cache.save(prompt.messages, prompt.stable_chars)
 
         if not personalize:
             note: str | None = NOT_PERSONALIZED_NOTE
@@ -113,34 +146,47 @@ class Assistant:
         else:
             note = None
 
+        text = "".join(answer).strip()
         interaction_id = self.profile.record_interaction(
             Interaction(
                 question=question,
-                answer=answer,
+                answer=text,
                 personalized=prompt.personalized,
                 model=self.engine.model_name,
-                prompt_tokens=prompt.prompt_tokens,
-                tokens=len(chunks),
+                prompt_tokens=stats.prompt_tokens,
+                tokens=stats.tokens,
                 ttft_ms=ttft_ms,
                 total_ms=total_ms,
                 cancelled=cancelled,
                 items=[UsedItem(i.id, i.score, i.why) for i in prompt.items],
+                request_id=request_id,
+                reused_tokens=stats.reused_tokens,
+                tok_per_s=stats.tokens_per_s,
+                stopped_by=stats.stopped_by,
+                cut=prompt.dropped,
+                rules_applied=[rule.id for rule in rules],
             )
         )
         return AskResult(
             question=question,
-            answer=answer,
+            answer=text,
             items=prompt.items,
             messages=prompt.messages,
             personalized=prompt.personalized,
             note=note,
             model=self.engine.model_name,
-            prompt_tokens=prompt.prompt_tokens,
-            tokens=len(chunks),
+            prompt_tokens=stats.prompt_tokens,
+            tokens=stats.tokens,
             ttft_ms=ttft_ms,
             total_ms=total_ms,
             retrieval_ms=retrieval_ms,
             cancelled=cancelled,
             interaction_id=interaction_id,
+            request_id=request_id,
+            reused_tokens=stats.reused_tokens,
+            tok_per_s=stats.tokens_per_s,
+            rules=rules,
+            blocked_terms=blocker.blocked,
             dropped=prompt.dropped,
+            prefix_restored=restored,
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lampdesk.errors import UsageError
+from lampdesk.prompting.rules import Rule
 from lampdesk.vault.store import Store, utc_now
 
 _ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -37,6 +38,12 @@ class Interaction:
     total_ms: float
     cancelled: bool
     items: Sequence[UsedItem] = field(default_factory=tuple)
+    request_id: str = ""
+    reused_tokens: int = 0
+    tok_per_s: float | None = None
+    stopped_by: str = ""
+    cut: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    rules_applied: Sequence[int] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -159,8 +166,9 @@ class Profile:
         with self.store.transaction():
             interaction_id = self.store.execute(
                 "INSERT INTO interactions(question, answer, personalized, model, prompt_tokens, "
-                "tokens, ttft_ms, total_ms, cancelled, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tokens, ttft_ms, total_ms, cancelled, created_at, request_id, reused_tokens, "
+                "tok_per_s, stopped_by, cut, rules_applied) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     interaction.question,
                     interaction.answer,
@@ -172,6 +180,12 @@ class Profile:
                     interaction.total_ms,
                     int(interaction.cancelled),
                     utc_now(),
+                    interaction.request_id,
+                    interaction.reused_tokens,
+                    interaction.tok_per_s,
+                    interaction.stopped_by,
+                    json.dumps(list(interaction.cut)),
+                    json.dumps(list(interaction.rules_applied)),
                 ),
             )
             for rank, item in enumerate(interaction.items, start=1):
@@ -190,6 +204,73 @@ class Profile:
         )
         keys = ("id", "question", "answer", "personalized", "tokens", "ttft_ms", "created_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def request_log(self, limit: int = 50) -> list[dict[str, Any]]:
+        """What each request cost, without its text: for ``lampdesk log`` and the GUI."""
+        rows = self.store.query(
+            "SELECT id, request_id, created_at, model, personalized, prompt_tokens, "
+            "reused_tokens, ttft_ms, total_ms, tokens, tok_per_s, stopped_by, cancelled, cut, "
+            "rules_applied FROM interactions ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        keys = (
+            "id", "request_id", "created_at", "model", "personalized", "prompt_tokens",
+            "reused_tokens", "ttft_ms", "total_ms", "tokens", "tok_per_s", "stopped_by",
+            "cancelled", "cut", "rules_applied",
+        )  # fmt: skip
+        log = [dict(zip(keys, row, strict=True)) for row in rows]
+        for entry in log:
+            entry["personalized"] = bool(entry["personalized"])
+            entry["cancelled"] = bool(entry["cancelled"])
+            entry["cut"] = json.loads(entry["cut"])
+            entry["rules_applied"] = json.loads(entry["rules_applied"])
+        return log
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def add_rule(self, text: str, blocked_terms: Sequence[str] = ()) -> Rule:
+        text = text.strip()
+        terms = tuple(t.strip() for t in blocked_terms if t.strip())
+        if not text and not terms:
+            raise UsageError("A rule needs a text or at least one blocked term.")
+        text = text or "Never use these words: " + ", ".join(terms)
+        with self.store.transaction():
+            rule_id = self.store.execute(
+                "INSERT INTO rules(text, blocked_terms, created_at) VALUES (?, ?, ?)",
+                (text, json.dumps(list(terms)), utc_now()),
+            )
+        return Rule(rule_id, text, terms)
+
+    def rules(self) -> list[Rule]:
+        rows = self.store.query(
+            "SELECT id, text, blocked_terms FROM rules WHERE enabled = 1 ORDER BY id"
+        )
+        return [Rule(int(r[0]), str(r[1]), tuple(json.loads(r[2]))) for r in rows]
+
+    def remove_rule(self, rule_id: int) -> bool:
+        with self.store.transaction():
+            found = self.store.query("SELECT 1 FROM rules WHERE id = ?", (rule_id,))
+            self.store.execute("DELETE FROM rules WHERE id = ?", (rule_id,))
+        return bool(found)
+
+    # -- the evaluated prompt prefix (encrypted with the profile) -----------------------------
+
+    def prefix_state(self, model: str, prefix_sha: str) -> tuple[bytes, bytes] | None:
+        rows = self.store.query(
+            "SELECT tokens, state FROM prefix_states WHERE model = ? AND prefix_sha = ?",
+            (model, prefix_sha),
+        )
+        return (bytes(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def save_prefix_state(self, model: str, prefix_sha: str, tokens: bytes, state: bytes) -> None:
+        """Keep one state per model: the latest stable prefix is the one worth restoring."""
+        with self.store.transaction():
+            self.store.execute("DELETE FROM prefix_states WHERE model = ?", (model,))
+            self.store.execute(
+                "INSERT INTO prefix_states(model, prefix_sha, tokens, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (model, prefix_sha, tokens, state, utc_now()),
+            )
 
     def interaction_item_ids(self, interaction_id: int) -> list[int]:
         rows = self.store.query(

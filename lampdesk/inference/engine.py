@@ -1,24 +1,33 @@
-"""The inference engine: a lazily loaded ``llama_cpp.Llama`` that streams text chunks.
+"""The inference engine: one owner thread for a lazily loaded ``llama_cpp.Llama``.
 
-Generation is serialised by a lock (one ``Llama`` object, one generation at a time) and can be
-cancelled between tokens through a :class:`threading.Event`.
+Every call that touches the model's context (evaluating a prompt, generating, saving or restoring
+its state) runs on the owner thread; callers get a stream of text chunks back and can cancel it
+between tokens. llama.cpp keeps the evaluated tokens between calls, so a prompt that shares a
+prefix with the previous one only evaluates the rest (the prompt builder orders segments from
+most to least stable for this).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import queue
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
 
 from lampdesk.errors import ModelError
 from lampdesk.inference.models import check_gguf, embedded_model_path
 
 Message = dict[str, str]
-#: Tokens the chat template adds around each message (``<|im_start|>role\n ... <|im_end|>\n``).
-TEMPLATE_TOKENS_PER_MESSAGE = 5
+T = TypeVar("T")
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,36 @@ class GenerationSettings:
     top_p: float = 0.9
     repeat_penalty: float = 1.1
     seed: int = 42
+
+
+@dataclass
+class StreamStats:
+    """Filled in by :meth:`Engine.stream` as it runs."""
+
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    tokens: int = 0
+    first_token_s: float | None = None
+    generation_s: float = 0.0
+    stopped_by: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens_per_s(self) -> float:
+        after_first = self.tokens - 1
+        first = self.first_token_s or 0.0
+        span = self.generation_s - first
+        return after_first / span if after_first > 0 and span > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class PrefixState:
+    """llama.cpp's evaluated state for a prompt prefix: user text in another form; keep it
+    encrypted (the profile store) or nowhere."""
+
+    model: str
+    tokens: tuple[int, ...]
+    state: bytes
 
 
 class Engine:
@@ -42,8 +81,42 @@ class Engine:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self._llama: Any = None
-        self._load_lock = threading.Lock()
-        self._generate_lock = threading.Lock()
+        self._formatter: Any = None
+        self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._owner: threading.Thread | None = None
+        self._owner_lock = threading.Lock()
+
+    # -- the owner thread --------------------------------------------------------------------
+
+    def _run_owner(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            work, future = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(work())
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+    def _submit(self, work: Callable[[], T]) -> Future[T]:
+        with self._owner_lock:
+            if self._owner is None or not self._owner.is_alive():
+                self._owner = threading.Thread(
+                    target=self._run_owner, name="llama-owner", daemon=True
+                )
+                self._owner.start()
+        future: Future[T] = Future()
+        self._jobs.put((work, future))
+        return future
+
+    def _call(self, work: Callable[[], T]) -> T:
+        if threading.current_thread() is self._owner:
+            return work()
+        return self._submit(work).result()
+
+    # -- model -------------------------------------------------------------------------------
 
     @property
     def model_path(self) -> Path:
@@ -57,64 +130,215 @@ class Engine:
     def loaded(self) -> bool:
         return self._llama is not None
 
-    def load(self) -> Any:
-        with self._load_lock:
-            if self._llama is None:
-                path = check_gguf(self.model_path)
-                from llama_cpp import Llama
+    def load(self) -> None:
+        """Load the model (on the owner thread) if it is not loaded yet."""
+        self._call(self._load)
 
-                try:
-                    self._llama = Llama(
-                        model_path=str(path),
-                        n_ctx=self.n_ctx,
-                        n_threads=self.n_threads,
-                        n_threads_batch=self.n_threads,
-                        verbose=False,
-                    )
-                except (ValueError, RuntimeError) as exc:
-                    raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
-            return self._llama
+    def _load(self) -> Any:
+        if self._llama is None:
+            path = check_gguf(self.model_path)
+            from llama_cpp import Llama
+
+            try:
+                llama = Llama(
+                    model_path=str(path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            self._formatter = chat_formatter(llama)
+            self._llama = llama
+        return self._llama
 
     def close(self) -> None:
-        """Free the model's memory; it is loaded again on the next use."""
-        with self._load_lock, self._generate_lock:
+        """Free the model and stop the owner thread; the next use loads it again."""
+        owner = self._owner
+        if owner is None or not owner.is_alive():
+            return
+
+        def unload() -> None:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
 
+        self._call(unload)
+        self._jobs.put(None)
+        owner.join()
+        self._owner = None
+
+    # -- prompts and tokens ------------------------------------------------------------------
+
+    def render(self, messages: Sequence[Message]) -> str:
+        """The exact prompt text the model sees for *messages* (its own chat template)."""
+        self.load()
+        return str(self._formatter(messages=list(messages)).prompt)
+
+    def tokenize(self, text: str) -> list[int]:
+        self.load()
+        return list(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
-        llama = self.load()
-        total = 1
-        for message in messages:
-            tokens = llama.tokenize(message["content"].encode("utf-8"), add_bos=False)
-            total += len(tokens) + TEMPLATE_TOKENS_PER_MESSAGE
-        return total
+        return len(self.tokenize(self.render(messages)))
+
+    # -- generation --------------------------------------------------------------------------
 
     def stream(
         self,
         messages: Sequence[Message],
         settings: GenerationSettings | None = None,
         cancel: threading.Event | None = None,
+        stats: StreamStats | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text chunks; stop early, cleanly, once *cancel* is set."""
+        """Yield the answer's text chunks; stop within one token once *cancel* is set."""
         settings = settings or GenerationSettings()
-        llama = self.load()
-        with self._generate_lock:
-            chunks = llama.create_chat_completion(
-                messages=list(messages),
+        stats = stats if stats is not None else StreamStats()
+        cancel = cancel or threading.Event()
+        tokens = self.tokenize(self.render(messages))
+        out: queue.Queue[object] = queue.Queue()
+        job = self._submit(lambda: self._generate(tokens, settings, cancel, stats, out.put))
+        try:
+            while True:
+                item = out.get()
+                if item is _END:
+                    break
+                yield str(item)
+        finally:
+            cancel.set()  # the consumer stopped early: stop the owner too
+            job.result()  # re-raise what went wrong on the owner thread
+
+    def _generate(
+        self,
+        tokens: list[int],
+        settings: GenerationSettings,
+        cancel: threading.Event,
+        stats: StreamStats,
+        emit: Callable[[object], None],
+    ) -> None:
+        try:
+            llama = self._load()
+            stats.prompt_tokens = len(tokens)
+            stats.reused_tokens = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+            started = time.perf_counter()
+            chunks = llama.create_completion(
+                tokens,
                 stream=True,
                 max_tokens=settings.max_tokens,
                 temperature=settings.temperature,
                 top_p=settings.top_p,
                 repeat_penalty=settings.repeat_penalty,
                 seed=settings.seed,
+                stop=self._formatter_stop(),
             )
             try:
                 for chunk in chunks:
-                    if cancel is not None and cancel.is_set():
+                    if cancel.is_set():
+                        stats.stopped_by = "cancel"
                         break
-                    text = chunk["choices"][0]["delta"].get("content")
-                    if text:
-                        yield text
+                    choice = chunk["choices"][0]
+                    if choice.get("finish_reason"):
+                        stats.stopped_by = choice["finish_reason"]
+                        if not choice["text"]:
+                            continue  # the closing chunk carries no new token
+                    if stats.first_token_s is None:
+                        stats.first_token_s = time.perf_counter() - started
+                    stats.tokens += 1
+                    if choice["text"]:
+                        emit(choice["text"])
             finally:
                 chunks.close()
+            stats.generation_s = time.perf_counter() - started
+        finally:
+            emit(_END)
+
+    def _formatter_stop(self) -> list[str]:
+        eos = self._llama.token_eos()
+        return [self._llama.detokenize([eos], special=True).decode("utf-8", "ignore")]
+
+    # -- prefix state (so the first question after a restart is fast too) --------------------
+
+    def prefix_tokens(self, messages: Sequence[Message], stable_text: str) -> list[int]:
+        """The tokens of *messages*' prompt that cover *stable_text* (a prefix of the
+        rendered prompt), cut where tokenizing the prefix alone agrees with the whole."""
+        prompt = self.render(messages)
+        if not prompt.startswith(stable_text):
+            return []
+        full = self.tokenize(prompt)
+        alone = self.tokenize(stable_text)
+        return full[: max(0, _common_prefix(full, alone) - 1)]
+
+    def save_prefix(self, tokens: Sequence[int]) -> PrefixState:
+        """Evaluate *tokens* (reusing what is cached) and return the context's state."""
+
+        def work() -> PrefixState:
+            llama = self._load()
+            reuse = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+            if reuse < len(tokens):
+                if reuse == 0 or not llama._ctx.kv_cache_seq_rm(-1, reuse, -1):
+                    llama.reset()
+                    reuse = 0
+                llama.n_tokens = reuse
+                llama.eval(list(tokens[reuse:]))
+            else:
+                llama._ctx.kv_cache_seq_rm(-1, len(tokens), -1)
+                llama.n_tokens = len(tokens)
+            from llama_cpp import llama_cpp as lib
+
+            size = lib.llama_state_get_size(llama._ctx.ctx)
+            buffer = (ctypes.c_uint8 * int(size))()
+            used = lib.llama_state_get_data(llama._ctx.ctx, buffer, size)
+            return PrefixState(self.model_name, tuple(tokens), bytes(buffer)[: int(used)])
+
+        return self._call(work)
+
+    def restore_prefix(self, prefix: PrefixState) -> bool:
+        """Load a saved state into the context; ``False`` if it does not fit this model."""
+
+        def work() -> bool:
+            llama = self._load()
+            if prefix.model != self.model_name or len(prefix.tokens) >= self.n_ctx:
+                return False
+            from llama_cpp import llama_cpp as lib
+
+            buffer = (ctypes.c_uint8 * len(prefix.state)).from_buffer_copy(prefix.state)
+            if lib.llama_state_set_data(llama._ctx.ctx, buffer, len(prefix.state)) != len(
+                prefix.state
+            ):
+                llama.reset()
+                return False
+            llama.input_ids[: len(prefix.tokens)] = np.asarray(prefix.tokens, dtype=np.intc)
+            llama.n_tokens = len(prefix.tokens)
+            llama._requires_eval = True
+            return True
+
+        return self._call(work)
+
+    def cached_tokens(self) -> int:
+        return int(self._call(lambda: self._load().n_tokens))
+
+
+def _common_prefix(a: Sequence[int] | Any, b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if int(x) != int(y):
+            break
+        n += 1
+    return n
+
+
+def chat_formatter(llama: Any) -> Any:
+    """The model's own chat template as a llama-cpp-python formatter."""
+    from llama_cpp import llama_chat_format
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        # No template in the file: ChatML is the most common convention.
+        template = (
+            "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+            "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+        )
+    eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", "ignore")
+    bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", "ignore")
+    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)

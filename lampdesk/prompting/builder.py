@@ -1,7 +1,8 @@
-"""The prompt builder: profile + retrieved items + question -> the exact chat messages.
+"""The prompt builder: profile + rules + retrieved items + question -> the exact chat messages.
 
-Segments go from most stable (persona, attributes) to least stable (retrieved items, the question),
-so two consecutive questions share the longest possible prefix in llama.cpp's cache.
+Segments go from most stable (persona, rules, attributes) to least stable (retrieved items, the
+question), so consecutive questions share the longest possible prefix in llama.cpp's cache. The
+prompt always fits its token budget: what had to be cut to fit is recorded, never silently lost.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lampdesk.errors import PromptTooLongError
+from lampdesk.prompting.rules import Rule
 from lampdesk.prompting.templates import Template
 from lampdesk.retrieval.retriever import RetrievedItem
 
 Message = dict[str, str]
 TokenCounter = Callable[[Sequence[Message]], int]
 DEFAULT_TONE = "clear and friendly"
+ELLIPSIS = " […] "
 
 
 @dataclass
@@ -25,6 +28,9 @@ class BuiltPrompt:
     items: list[RetrievedItem]
     personalized: bool
     prompt_tokens: int
+    #: Characters at the start of the system message that do not depend on the question.
+    stable_chars: int = 0
+    rules: list[Rule] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -46,7 +52,10 @@ class PromptBuilder:
         self.max_prompt_tokens = max_prompt_tokens
 
     def values(
-        self, attributes: Mapping[str, str], items: Sequence[RetrievedItem]
+        self,
+        attributes: Mapping[str, str],
+        items: Sequence[RetrievedItem],
+        rules: Sequence[Rule] = (),
     ) -> dict[str, str]:
         shown = {k: v for k, v in attributes.items() if k != "name"}
         return {
@@ -55,24 +64,33 @@ class PromptBuilder:
             or "- (nothing else yet)",
             "interests": attributes.get("interests", ""),
             "tone": attributes.get("tone", DEFAULT_TONE),
+            "rules": "\n".join(f"- {rule.text}" for rule in rules),
             "items": "\n".join(f"- {item.text}" for item in items),
         }
 
     def _messages(
-        self, question: str, attributes: Mapping[str, str], items: Sequence[RetrievedItem]
-    ) -> list[Message]:
-        values = self.values(attributes, items)
-        segments = [self.template.render("persona", values)]
+        self,
+        question: str,
+        attributes: Mapping[str, str],
+        items: Sequence[RetrievedItem],
+        rules: Sequence[Rule],
+    ) -> tuple[list[Message], int]:
+        values = self.values(attributes, items, rules)
+        stable = [self.template.render("persona", values)]
+        if rules:
+            stable.append(self.template.render("rules", values))
         if attributes or items:
-            segments.append(self.template.render("profile", values))
-            if items:
-                segments.append(self.template.render("items", values))
+            stable.append(self.template.render("profile", values))
         else:
-            segments.append(self.template.render("generic", values))
-        return [
-            {"role": "system", "content": "\n\n".join(s for s in segments if s)},
+            stable.append(self.template.render("generic", values))
+        volatile = [self.template.render("items", values)] if items else []
+        stable_text = "\n\n".join(s for s in stable if s)
+        system = "\n\n".join([stable_text, *(v for v in volatile if v)])
+        messages = [
+            {"role": "system", "content": system},
             {"role": "user", "content": question.strip()},
         ]
+        return messages, len(stable_text)
 
     def build(
         self,
@@ -80,23 +98,68 @@ class PromptBuilder:
         attributes: Mapping[str, str],
         items: Sequence[RetrievedItem],
         *,
+        rules: Sequence[Rule] = (),
         personalize: bool = True,
     ) -> BuiltPrompt:
+        """Messages that fit the budget; cuts items, then attributes, then the question."""
         if not personalize:
             attributes, items = {}, []
-        kept = list(items)
+        kept_items, kept_attributes = list(items), dict(attributes)
         dropped: list[dict[str, Any]] = []
-        messages = self._messages(question, attributes, kept)
-        tokens = self.count_tokens(messages)
-        # The least relevant items go first when the prompt does not fit.
-        while tokens > self.max_prompt_tokens and kept:
-            item = kept.pop()
-            dropped.append({"id": item.id, "reason": "token budget"})
-            messages = self._messages(question, attributes, kept)
+
+        def fits() -> tuple[list[Message], int, int, bool]:
+            messages, stable = self._messages(question, kept_attributes, kept_items, rules)
             tokens = self.count_tokens(messages)
-        if tokens > self.max_prompt_tokens:
+            return messages, stable, tokens, tokens <= self.max_prompt_tokens
+
+        messages, stable, tokens, ok = fits()
+        while not ok and kept_items:
+            item = kept_items.pop()  # the least relevant first
+            dropped.append({"what": "item", "id": item.id, "reason": "token budget"})
+            messages, stable, tokens, ok = fits()
+        while not ok and len(kept_attributes) > 1:
+            key = next(k for k in reversed(kept_attributes) if k != "name")
+            del kept_attributes[key]
+            dropped.append({"what": "attribute", "key": key, "reason": "token budget"})
+            messages, stable, tokens, ok = fits()
+        if not ok:
+            original = len(question)
+            question = self._shorten(question, kept_attributes, kept_items, rules)
+            dropped.append(
+                {"what": "question", "kept_chars": len(question) - len(ELLIPSIS),
+                 "of_chars": original, "reason": "token budget"}
+            )  # fmt: skip
+            messages, stable, tokens, ok = fits()
+        personalized = bool(kept_attributes or kept_items)
+        return BuiltPrompt(messages, kept_items, personalized, tokens, stable, list(rules), dropped)
+
+    def _shorten(
+        self,
+        question: str,
+        attributes: Mapping[str, str],
+        items: Sequence[RetrievedItem],
+        rules: Sequence[Rule],
+    ) -> str:
+        """The longest head-and-tail cut of *question* that fits (binary search on length)."""
+
+        def cut(keep: int) -> str:
+            head = keep * 2 // 3
+            return question[:head] + ELLIPSIS + question[len(question) - (keep - head) :]
+
+        def fits(text: str) -> bool:
+            messages, _ = self._messages(text, attributes, items, rules)
+            return self.count_tokens(messages) <= self.max_prompt_tokens
+
+        low, high = 0, len(question)
+        if not fits(cut(0)):
             raise PromptTooLongError(
-                f"The question is too long for the model: the prompt needs {tokens} tokens and "
-                f"at most {self.max_prompt_tokens} fit. Shorten the question."
+                f"The prompt cannot fit the model's context ({self.max_prompt_tokens} tokens) "
+                "even without the question: shorten the rules or the template."
             )
-        return BuiltPrompt(messages, kept, bool(attributes or kept), tokens, dropped)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(cut(middle)):
+                low = middle
+            else:
+                high = middle - 1
+        return cut(low)

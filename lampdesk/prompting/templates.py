@@ -10,8 +10,10 @@ from importlib import resources
 
 from lampdesk.errors import UsageError
 
-VARIABLES = frozenset({"user_name", "attributes", "interests", "tone", "items"})
-SEGMENTS = ("persona", "profile", "items", "generic")
+VARIABLES = frozenset({"user_name", "attributes", "interests", "tone", "rules", "items"})
+#: Every segment a template may have, in prompt order; "rules" has a default.
+SEGMENTS = ("persona", "rules", "profile", "items", "generic")
+DEFAULT_RULES_SEGMENT = "Rules you must always follow:\n{rules}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ def parse_template(text: str, origin: str) -> Template:
             f"The template {origin} has an unknown segment {sorted(unknown_segments)[0]!r}; "
             f"known segments: {', '.join(SEGMENTS)}."
         )
+    segments = {"rules": DEFAULT_RULES_SEGMENT, **segments}
     missing = [s for s in SEGMENTS if not isinstance(segments.get(s), str)]
     if missing:
         raise UsageError(f"The template {origin} lacks the segment {missing[0]!r}.")

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.question.clear()
         self._answer = ""
         self.ask_button.setEnabled(False)
+        self.status.setText("Thinking… (the first answer also loads the model)")
         self.transcript.append(f"<p><b>You:</b> {html.escape(question)}</p>")
         self.transcript.append("<b>LampDesk:</b> ")
         self.ask_requested.emit(question, self.personalize.isChecked())

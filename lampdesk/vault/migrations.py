@@ -86,4 +86,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "0004_prompting_rules_prefix_log",
+        """
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            blocked_terms TEXT NOT NULL DEFAULT '[]',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE prefix_states (
+            model TEXT NOT NULL,
+            prefix_sha TEXT NOT NULL,
+            tokens BLOB NOT NULL,
+            state BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (model, prefix_sha)
+        );
+        ALTER TABLE interactions ADD COLUMN request_id TEXT;
+        ALTER TABLE interactions ADD COLUMN reused_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE interactions ADD COLUMN tok_per_s REAL;
+        ALTER TABLE interactions ADD COLUMN stopped_by TEXT;
+        ALTER TABLE interactions ADD COLUMN cut TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE interactions ADD COLUMN rules_applied TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
 )

@@ -100,3 +100,22 @@ def test_guard_catches_a_connection(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "ConnectionRefusedError" in done.stderr
     assert report.read_text().startswith("socket.connect")
+
+
+def test_rules_and_request_log(cli: Cli) -> None:
+    added = cli("rule", "add", "Never suggest meat", "--block", "meat,steak")
+    assert added.returncode == 0, added.stderr
+    listed = cli("rule", "list", "--json")
+    assert json.loads(listed.stdout) == [
+        {"id": 1, "text": "Never suggest meat", "blocked_terms": ["meat", "steak"]}
+    ]
+    asked = cli("ask", "--json", "--max-tokens", "24", "Name a kind of meat.")
+    result = json.loads(asked.stdout)
+    assert "Never suggest meat" in result["messages"][0]["content"]
+    assert "meat" not in result["answer"].lower() and "steak" not in result["answer"].lower()
+    (entry,) = json.loads(cli("log", "--json").stdout)
+    assert entry["request_id"] == result["request_id"]
+    assert entry["rules_applied"] == [1] and entry["prompt_tokens"] == result["prompt_tokens"]
+    assert "question" not in entry and "answer" not in entry
+    assert cli("rule", "remove", "1").returncode == 0
+    assert cli("rule", "remove", "1").returncode == 2

@@ -111,9 +111,17 @@ def test_empty_profile_gets_generic_prompt_and_loads_no_embedder(
     session.close()
 
 
-def test_over_long_question_is_a_clear_error(session: Session) -> None:
-    from lampdesk.errors import PromptTooLongError
-
-    with pytest.raises(PromptTooLongError):
-        session.assistant.ask("word " * 3000, settings=SHORT)
-    assert session.store.query("SELECT count(*) FROM interactions") == [(0,)]
+def test_over_long_profile_and_question_still_fit_with_the_cut_recorded(
+    session: Session,
+) -> None:
+    session.profile.set_attributes([(f"note_{i}", "likes long walks " * 20) for i in range(40)])
+    question = "Please help me plan my week. " * 400 + "What should I cook tonight?"
+    result = session.assistant.ask(question, settings=SHORT)
+    engine = session.assistant.engine
+    assert result.prompt_tokens <= engine.n_ctx - SHORT.max_tokens
+    assert engine.count_tokens(result.messages) == result.prompt_tokens
+    cut = {entry["what"] for entry in result.dropped}
+    assert {"attribute", "question"} <= cut
+    assert result.messages[1]["content"].endswith("What should I cook tonight?")
+    (logged,) = session.profile.request_log()
+    assert logged["cut"] == result.dropped

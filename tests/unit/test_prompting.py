@@ -57,13 +57,36 @@ def test_least_relevant_items_dropped_to_fit() -> None:
     full = builder().build("Q", ATTRS, ITEMS)
     prompt = builder(full.prompt_tokens - 1).build("Q", ATTRS, ITEMS)
     assert [i.id for i in prompt.items] == [7]
-    assert prompt.dropped == [{"id": 9, "reason": "token budget"}]
+    assert prompt.dropped == [{"what": "item", "id": 9, "reason": "token budget"}]
     assert prompt.prompt_tokens <= full.prompt_tokens - 1
 
 
-def test_question_too_long() -> None:
-    with pytest.raises(PromptTooLongError, match="too long"):
-        builder(50).build("word " * 100, ATTRS, ITEMS)
+def test_long_question_is_shortened_in_the_middle_and_recorded() -> None:
+    question = "start " + "word " * 100 + "end?"
+    prompt = builder(60).build(question, ATTRS, ITEMS)
+    assert prompt.prompt_tokens <= 60
+    asked = prompt.messages[1]["content"]
+    assert asked.startswith("start") and asked.endswith("end?") and "[…]" in asked
+    assert [d["what"] for d in prompt.dropped][-1] == "question"
+    assert prompt.items == []
+
+
+def test_template_alone_too_long() -> None:
+    with pytest.raises(PromptTooLongError, match="even without the question"):
+        builder(5).build("Q", ATTRS, ITEMS)
+
+
+def test_rules_are_stable_and_come_before_the_profile() -> None:
+    from lampdesk.prompting.rules import Rule
+
+    rules = [Rule(1, "Never suggest meat", ("meat",))]
+    prompt = builder().build("Q", ATTRS, ITEMS, rules=rules)
+    content = prompt.messages[0]["content"]
+    assert content.index("Never suggest meat") < content.index("diet: vegan")
+    assert (
+        content[: prompt.stable_chars].endswith("concise")
+        or "peanuts" not in (content[: prompt.stable_chars])
+    )
 
 
 def test_unknown_variable_is_named() -> None:

@@ -1,0 +1,115 @@
+"""``lampdesk rule ...``, ``lampdesk log`` and ``lampdesk bench inference``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from lampdesk.cli.context import Context, print_json
+from lampdesk.errors import LampdeskError
+
+
+def register(commands: Any) -> None:
+    rule = commands.add_parser("rule", help="rules every answer follows")
+    actions = rule.add_subparsers(dest="rule_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a rule, optionally with blocked terms")
+    add.add_argument("text", nargs="*", help='e.g. "Never suggest meat"')
+    add.add_argument(
+        "--block",
+        default="",
+        metavar="TERM[,TERM...]",
+        help="terms that must never appear in an answer (enforced on the stream)",
+    )
+    add.set_defaults(handler=add_rule)
+    list_ = actions.add_parser("list", help="list rules")
+    list_.add_argument("--json", action="store_true")
+    list_.set_defaults(handler=list_rules)
+    remove = actions.add_parser("remove", help="remove a rule by id")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(handler=remove_rule)
+
+    log = commands.add_parser("log", help="what each request cost (no question or answer text)")
+    log.add_argument("--limit", type=int, default=20)
+    log.add_argument("--json", action="store_true")
+    log.set_defaults(handler=show_log)
+
+    bench = commands.add_parser("bench", help="benchmarks")
+    benches = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    add_bench_inference(benches)
+
+
+def add_bench_inference(benches: Any) -> None:
+    inference = benches.add_parser(
+        "inference", help="time to first token: raw llama.cpp vs LampDesk, side by side"
+    )
+    inference.add_argument("--max-tokens", type=int, default=64)
+    inference.add_argument("--json", action="store_true")
+    inference.set_defaults(handler=bench_inference)
+
+
+def add_rule(ctx: Context, args: argparse.Namespace) -> int:
+    terms = [t for t in args.block.split(",") if t.strip()]
+    rule = ctx.session().profile.add_rule(" ".join(args.text), terms)
+    print(f"Added rule {rule.id}: {rule.text}")
+    return 0
+
+
+def list_rules(ctx: Context, args: argparse.Namespace) -> int:
+    rules = ctx.session().profile.rules()
+    if args.json:
+        print_json([rule.as_json() for rule in rules])
+        return 0
+    for rule in rules:
+        blocked = f"  (blocks: {', '.join(rule.blocked_terms)})" if rule.blocked_terms else ""
+        print(f"[{rule.id}] {rule.text}{blocked}")
+    return 0
+
+
+def remove_rule(ctx: Context, args: argparse.Namespace) -> int:
+    if not ctx.session().profile.remove_rule(args.id):
+        raise LampdeskError(f"There is no rule {args.id}.")
+    print(f"Removed rule {args.id}.")
+    return 0
+
+
+def show_log(ctx: Context, args: argparse.Namespace) -> int:
+    entries = ctx.session().profile.request_log(args.limit)
+    if args.json:
+        print_json(entries)
+        return 0
+    print("request       when                       prompt  reused  ttft ms  tok/s  tokens  cut")
+    for e in reversed(entries):
+        ttft = f"{e['ttft_ms']:.0f}" if e["ttft_ms"] is not None else "-"
+        rate = f"{e['tok_per_s']:.0f}" if e["tok_per_s"] else "-"
+        cut = ",".join(c["what"] for c in e["cut"]) or "-"
+        print(
+            f"{e['request_id'] or e['id']:<13} {e['created_at']:<26} {e['prompt_tokens']:>6} "
+            f"{e['reused_tokens']:>7} {ttft:>8} {rate:>6} {e['tokens']:>7}  {cut}"
+        )
+    return 0
+
+
+def bench_inference(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.inference_bench import run
+
+    report = run(max_tokens=args.max_tokens)
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"model {report['model']}, {report['threads']} threads, {args.max_tokens} tokens")
+    print(f"{'run':<24}{'ttft ms':>10}{'prompt':>8}{'reused':>8}{'tok/s':>8}")
+    for name in (
+        "raw",
+        "personalized_cold",
+        "personalized_followup",
+        "personalized_restart",
+        "unpersonalized",
+    ):
+        r = report[name]
+        print(
+            f"{name:<24}{r['ttft_ms']:>10.0f}{r['prompt_tokens']:>8}"
+            f"{r.get('reused_tokens', 0):>8}{r['tok_per_s']:>8.1f}"
+        )
+    for key, value in report["ratios"].items():
+        print(f"{key}: {value:.2f}x")
+    return 0

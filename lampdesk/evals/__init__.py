@@ -1,0 +1,1 @@
+"""Evaluations and benchmarks: commands that measure; never timed assertions in the tests."""

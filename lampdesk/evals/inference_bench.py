@@ -1,0 +1,144 @@
+"""``lampdesk bench inference``: what personalisation costs in time to first token.
+
+In one run, on the same model file and threads: raw llama-cpp-python answering a bare question
+(the baseline), LampDesk personalised (cold, a follow-up, and after a restart with the saved
+prefix), and LampDesk with personalisation off.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lampdesk.app import LampDesk
+from lampdesk.inference.engine import Engine, GenerationSettings, chat_formatter
+from lampdesk.paths import DataPaths
+from lampdesk.retrieval.dense import Embedder
+
+QUESTION = "Suggest a dinner for tonight."
+FOLLOW_UP = "And what about lunch tomorrow?"
+PROFILE = [
+    ("name", "Ana"),
+    ("diet", "vegan"),
+    ("city", "Berlin"),
+    ("tone", "concise and friendly"),
+    ("job", "nurse on night shifts"),
+    ("languages", "German, Portuguese, English"),
+]
+MEMORIES = [
+    "I'm training for a half marathon in April",
+    "I am allergic to peanuts",
+    "My sister Lena lives in Lisbon and visits in May",
+    "I cook dinner for two most evenings",
+    "I do not own an oven, only a stove and a microwave",
+    "I prefer dishes that take under 30 minutes",
+]
+
+
+def _measure_raw(model: Path, n_ctx: int, threads: int, max_tokens: int) -> dict[str, float]:
+    from llama_cpp import Llama
+
+    llama = Llama(
+        model_path=str(model),
+        n_ctx=n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    try:
+        started = time.perf_counter()
+        first: float | None = None
+        tokens = 0
+        stream: Any = llama.create_chat_completion(
+            messages=[{"role": "user", "content": QUESTION}],
+            stream=True,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            seed=42,
+        )
+        for chunk in stream:
+            if chunk["choices"][0]["delta"].get("content"):
+                tokens += 1
+                if first is None:
+                    first = time.perf_counter() - started
+        total = time.perf_counter() - started
+        prompt = chat_formatter(llama)(messages=[{"role": "user", "content": QUESTION}]).prompt
+        return {
+            "ttft_ms": (first or total) * 1000,
+            "prompt_tokens": len(llama.tokenize(prompt.encode(), add_bos=False, special=True)),
+            "tok_per_s": (tokens - 1) / (total - (first or 0)) if tokens > 1 else 0.0,
+            "tokens": tokens,
+        }
+    finally:
+        llama.close()
+
+
+def _lampdesk_run(ask: Callable[[], Any]) -> dict[str, float]:
+    result = ask()
+    return {
+        "ttft_ms": result.ttft_ms or result.total_ms,
+        "prompt_tokens": result.prompt_tokens,
+        "reused_tokens": result.reused_tokens,
+        "tok_per_s": result.tok_per_s,
+        "tokens": result.tokens,
+        "retrieval_ms": result.retrieval_ms,
+        "items": len(result.items),
+    }
+
+
+def run(max_tokens: int = 64, n_ctx: int = 2048) -> dict[str, Any]:
+    threads = os.cpu_count() or 1
+    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
+    embedder = Embedder()
+    embedder.embed(["warm up"])  # model loads are not what this measures
+    report: dict[str, Any] = {"model": "", "threads": threads, "max_tokens": max_tokens}
+    report["raw"] = _measure_raw(Engine().model_path, n_ctx, threads, max_tokens)
+    with tempfile.TemporaryDirectory(prefix="lampdesk-bench-") as tmp:
+        os.environ.setdefault("LAMPDESK_PASSPHRASE", "benchmark passphrase")
+        paths = DataPaths.resolve(Path(tmp) / "data")
+
+        def fresh_session() -> tuple[Engine, Any]:
+            engine = Engine(n_ctx=n_ctx, n_threads=threads)
+            engine.load()
+            return engine, LampDesk(paths, engine=engine, embedder=embedder).open()
+
+        engine, session = fresh_session()
+        report["model"] = engine.model_name
+        session.profile.set_attributes(PROFILE)
+        for memory in MEMORIES:
+            session.assistant.remember(memory)
+        session.assistant.index()
+        ask = session.assistant.ask
+        report["personalized_cold"] = _lampdesk_run(lambda: ask(QUESTION, settings=settings))
+        report["personalized_followup"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
+        session.close()
+        engine.close()
+
+        engine, session = fresh_session()
+        ask = session.assistant.ask
+        report["personalized_restart"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
+        session.close()
+        engine.close()
+
+        engine, session = fresh_session()
+        ask = session.assistant.ask
+        report["unpersonalized"] = _lampdesk_run(
+            lambda: ask(QUESTION, personalize=False, settings=settings)
+        )
+        session.close()
+        engine.close()
+
+    raw = report["raw"]
+    report["ratios"] = {
+        "followup_ttft_vs_raw": report["personalized_followup"]["ttft_ms"] / raw["ttft_ms"],
+        "restart_ttft_vs_raw": report["personalized_restart"]["ttft_ms"] / raw["ttft_ms"],
+        "cold_ttft_vs_raw": report["personalized_cold"]["ttft_ms"] / raw["ttft_ms"],
+        "tok_per_s_vs_raw": report["personalized_followup"]["tok_per_s"] / raw["tok_per_s"]
+        if raw["tok_per_s"]
+        else 0.0,
+    }
+    return report
