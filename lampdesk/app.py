@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lampdesk.assistant import Assistant
 from lampdesk.inference.engine import Engine
+from lampdesk.inference.models import ModelRegistry
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.prompting.builder import PromptBuilder
@@ -46,7 +48,8 @@ class LampDesk:
     ) -> None:
         self.paths = paths
         self.vault = Vault(paths, prompt)
-        self.engine = engine or Engine()
+        self.models = ModelRegistry(paths)
+        self.engine = engine or Engine(Path(self.models.active().path), fallback=True)
         self.embedder = embedder or Embedder()
 
     def open(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:

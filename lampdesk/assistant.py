@@ -45,6 +45,7 @@ class AskResult:
     blocked_terms: list[str] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
     prefix_restored: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class AskResult:
             "rules": [rule.as_json() for rule in self.rules],
             "blocked_terms": self.blocked_terms,
             "dropped": self.dropped,
+            "warnings": self.warnings,
         }
 
 
@@ -189,4 +191,5 @@ class Assistant:
             blocked_terms=blocker.blocked,
             dropped=prompt.dropped,
             prefix_restored=restored,
+            warnings=[self.engine.fallback_reason] if self.engine.fallback_reason else [],
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,11 @@ class DataPaths:
         """Names of the profiles and how each is keyed; holds no user content."""
         return self.root / "profiles.json"
 
+    @property
+    def models_file(self) -> Path:
+        """The user's imported GGUF models (paths and metadata) and which one is in use."""
+        return self.root / "models.json"
+
     def profile_dir(self, profile_id: str) -> Path:
         return self.profiles_dir / profile_id
 
@@ -84,3 +90,18 @@ class DataPaths:
     def ensure_profile_dir(self, profile_id: str) -> Path:
         self.ensure_root()
         return ensure_private_dir(self.profile_dir(profile_id))
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace *path* with *text* in one step, readable by its owner only."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -68,6 +68,8 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
         print_json(result.as_json())
         return 0
     print()
+    for warning in result.warnings:
+        print(f"lampdesk: warning: {warning}", file=sys.stderr)
     if result.items:
         used = ", ".join(f"#{item.id}" for item in result.items)
         print(f"(personalised with your profile; memories used: {used})", file=sys.stderr)

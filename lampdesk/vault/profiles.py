@@ -6,15 +6,12 @@ The registry file ``profiles.json`` holds profile names, ids and key modes: no u
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from lampdesk.errors import ProfileNotFoundError, StoreError
-from lampdesk.paths import DataPaths, validate_profile_name
+from lampdesk.paths import DataPaths, atomic_write, validate_profile_name
 from lampdesk.vault import keys
 from lampdesk.vault.keys import KeyMode, PassphrasePrompt, ProfileKey
 from lampdesk.vault.store import Store, utc_now
@@ -73,21 +70,7 @@ class ProfileRegistry:
             "version": REGISTRY_VERSION,
             "profiles": [{**asdict(e), "key_mode": e.key_mode.value} for e in entries],
         }
-        _atomic_write(self.paths.registry_file, json.dumps(data, indent=2) + "\n")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(self.paths.registry_file, json.dumps(data, indent=2) + "\n")
 
 
 class Vault:
