@@ -11,7 +11,7 @@ from lampdesk.inference.models import ModelRegistry
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.prompting.builder import PromptBuilder
-from lampdesk.prompting.templates import default_template
+from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template, parse_template
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.vault.keys import PassphrasePrompt
@@ -57,8 +57,10 @@ class LampDesk:
         entry, store = self.vault.open_or_create(name) if create else self.vault.open(name)
         profile = Profile(store)
         retriever = Retriever(profile, DenseIndex(self.paths.index_dir(entry.id)), self.embedder)
+        own = profile.setting(TEMPLATE_SETTING)
+        template = parse_template(own, "the profile's template") if own else default_template()
         builder = PromptBuilder(
-            default_template(),
+            template,
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )

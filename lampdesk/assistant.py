@@ -84,6 +84,15 @@ class Assistant:
         self.engine = engine
         self.prefix_cache = PrefixCache(engine, profile)
 
+    def generation_settings(self, **overrides: str) -> GenerationSettings:
+        """The profile's generation settings (``gen.*``), then *overrides* on top."""
+        stored = {
+            key.removeprefix("gen."): value
+            for key, value in self.profile.settings().items()
+            if key.startswith("gen.")
+        }
+        return GenerationSettings().updated({**stored, **overrides})
+
     def remember(self, text: str) -> Memory:
         """Store a fact; it is embedded and indexed on the next search (or :meth:`index`)."""
         return self.profile.add_memory(text)
@@ -132,6 +141,7 @@ class Assistant:
                 on_chunk(text)
 
         stats = StreamStats()
+        settings = settings or self.generation_settings()
         for chunk in self.engine.stream(prompt.messages, settings, cancel, stats):
             emit(blocker.feed(chunk))
         emit(blocker.flush())

@@ -226,6 +226,26 @@ class Profile:
             entry["rules_applied"] = json.loads(entry["rules_applied"])
         return log
 
+    # -- settings (the profile's own template and generation settings) -----------------------
+
+    def setting(self, key: str) -> str | None:
+        rows = self.store.query("SELECT value FROM settings WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def settings(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.store.query("SELECT key, value FROM settings")}
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with self.store.transaction():
+            if value is None:
+                self.store.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                self.store.execute(
+                    "INSERT INTO settings(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
     # -- rules -------------------------------------------------------------------------------
 
     def add_rule(self, text: str, blocked_terms: Sequence[str] = ()) -> Rule:

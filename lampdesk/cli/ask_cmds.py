@@ -17,8 +17,8 @@ def register(commands: Any) -> None:
     ask.add_argument(
         "--no-personalize", action="store_true", help="answer from the bare model (baseline)"
     )
-    ask.add_argument("--max-tokens", type=int, default=256)
-    ask.add_argument("--temperature", type=float, default=0.3)
+    ask.add_argument("--max-tokens", help="overrides the profile's setting for this answer")
+    ask.add_argument("--temperature", help="overrides the profile's setting for this answer")
     ask.set_defaults(handler=ask_question)
 
     history = commands.add_parser("history", help="past questions and answers")
@@ -28,10 +28,11 @@ def register(commands: Any) -> None:
 
 
 def ask_question(ctx: Context, args: argparse.Namespace) -> int:
-    from lampdesk.inference.engine import GenerationSettings
-
     session = ctx.session()
-    settings = GenerationSettings(max_tokens=args.max_tokens, temperature=args.temperature)
+    overrides = {"max_tokens": args.max_tokens, "temperature": args.temperature}
+    settings = session.assistant.generation_settings(
+        **{key: value for key, value in overrides.items() if value is not None}
+    )
     cancel = threading.Event()
     outcome: dict[str, Any] = {}
 

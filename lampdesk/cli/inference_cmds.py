@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
-from lampdesk.errors import LampdeskError
+from lampdesk.errors import LampdeskError, UsageError
+from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
 
 
 def register(commands: Any) -> None:
@@ -27,6 +30,29 @@ def register(commands: Any) -> None:
     remove = actions.add_parser("remove", help="remove a rule by id")
     remove.add_argument("id", type=int)
     remove.set_defaults(handler=remove_rule)
+
+    template = commands.add_parser("template", help="the profile's prompt template")
+    template_actions = template.add_subparsers(
+        dest="template_command", metavar="ACTION", required=True
+    )
+    template_actions.add_parser("show", help="print the template in use").set_defaults(
+        handler=show_template
+    )
+    set_template = template_actions.add_parser("set", help="use a TOML template file")
+    set_template.add_argument("file", type=Path)
+    set_template.set_defaults(handler=set_template_file)
+    template_actions.add_parser("reset", help="go back to the default").set_defaults(
+        handler=reset_template
+    )
+
+    settings = commands.add_parser("settings", help="the profile's generation settings")
+    settings_actions = settings.add_subparsers(
+        dest="settings_command", metavar="ACTION", required=True
+    )
+    settings_actions.add_parser("show", help="print them").set_defaults(handler=show_settings)
+    set_settings = settings_actions.add_parser("set", help="key=value ... (e.g. temperature=0.5)")
+    set_settings.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    set_settings.set_defaults(handler=set_generation_settings)
 
     log = commands.add_parser("log", help="what each request cost (no question or answer text)")
     log.add_argument("--limit", type=int, default=20)
@@ -69,6 +95,45 @@ def remove_rule(ctx: Context, args: argparse.Namespace) -> int:
     if not ctx.session().profile.remove_rule(args.id):
         raise LampdeskError(f"There is no rule {args.id}.")
     print(f"Removed rule {args.id}.")
+    return 0
+
+
+def show_template(ctx: Context, args: argparse.Namespace) -> int:
+    own = ctx.session().profile.setting(TEMPLATE_SETTING)
+    print(own if own else default_template_text(), end="")
+    return 0
+
+
+def set_template_file(ctx: Context, args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read the template {args.file}: {exc}") from exc
+    parse_template(text, args.file.name)  # refuse a bad template before storing it
+    ctx.session().profile.set_setting(TEMPLATE_SETTING, text)
+    print(f"The profile now uses the template {args.file.name}.")
+    return 0
+
+
+def reset_template(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.session().profile.set_setting(TEMPLATE_SETTING, None)
+    print("The profile uses the default template again.")
+    return 0
+
+
+def show_settings(ctx: Context, args: argparse.Namespace) -> int:
+    for key, value in asdict(ctx.session().assistant.generation_settings()).items():
+        print(f"{key} = {value}")
+    return 0
+
+
+def set_generation_settings(ctx: Context, args: argparse.Namespace) -> int:
+    pairs = dict(a.partition("=")[::2] for a in args.assignments)
+    session = ctx.session()
+    session.assistant.generation_settings(**pairs)  # validate all before storing any
+    for key, value in pairs.items():
+        session.profile.set_setting(f"gen.{key}", value)
+    print("Generation settings updated.")
     return 0
 
 

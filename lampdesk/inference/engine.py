@@ -14,15 +14,15 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from lampdesk.errors import ModelError
+from lampdesk.errors import ModelError, UsageError
 from lampdesk.inference.models import check_gguf, embedded_model_path
 
 Message = dict[str, str]
@@ -37,6 +37,33 @@ class GenerationSettings:
     top_p: float = 0.9
     repeat_penalty: float = 1.1
     seed: int = 42
+
+    #: Allowed range of each setting a user may change.
+    LIMITS: ClassVar[dict[str, tuple[float, float]]] = {
+        "max_tokens": (1, 4096),
+        "temperature": (0.0, 2.0),
+        "top_p": (0.0, 1.0),
+        "repeat_penalty": (0.5, 2.0),
+        "seed": (0, 2**31 - 1),
+    }
+
+    def updated(self, values: Mapping[str, str]) -> GenerationSettings:
+        """A copy with *values* (text, as typed or stored) applied; bad ones are named."""
+        changes: dict[str, Any] = {}
+        for key, text in values.items():
+            if key not in self.LIMITS:
+                known = ", ".join(self.LIMITS)
+                raise UsageError(f"Unknown generation setting {key!r}; known: {known}.")
+            kind = int if key in ("max_tokens", "seed") else float
+            try:
+                value = kind(text)
+            except ValueError:
+                raise UsageError(f"{key} must be a number, not {text!r}.") from None
+            low, high = self.LIMITS[key]
+            if not low <= value <= high:
+                raise UsageError(f"{key} must be between {low:g} and {high:g}.")
+            changes[key] = value
+        return replace(self, **changes)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The prompt builder: profile + rules + retrieved items + question -> the exact chat messages.
 
-Segments go from most stable (persona, rules, attributes) to least stable (retrieved items, the
-question), so consecutive questions share the longest possible prefix in llama.cpp's cache. The
+Segments go from most stable (persona, rules, attributes, few-shot examples) to least stable
+(retrieved items, then the question, both in the last user message), so consecutive questions
+share the longest possible prefix in llama.cpp's cache. The
 prompt always fits its token budget: what had to be cut to fit is recorded, never silently lost.
 """
 
@@ -28,7 +29,7 @@ class BuiltPrompt:
     items: list[RetrievedItem]
     personalized: bool
     prompt_tokens: int
-    #: Characters at the start of the system message that do not depend on the question.
+    #: Characters of the system message (all of it is stable: it does not depend on the question).
     stable_chars: int = 0
     rules: list[Rule] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
@@ -83,14 +84,16 @@ class PromptBuilder:
             stable.append(self.template.render("profile", values))
         else:
             stable.append(self.template.render("generic", values))
+        system = "\n\n".join(s for s in stable if s)
+        messages = [{"role": "system", "content": system}]
+        for user, assistant in self.template.examples:
+            messages.append({"role": "user", "content": user.format_map(values)})
+            messages.append({"role": "assistant", "content": assistant.format_map(values)})
+        # The volatile parts come last: what was retrieved for this question, then the question.
         volatile = [self.template.render("items", values)] if items else []
-        stable_text = "\n\n".join(s for s in stable if s)
-        system = "\n\n".join([stable_text, *(v for v in volatile if v)])
-        messages = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": question.strip()},
-        ]
-        return messages, len(stable_text)
+        question_text = "\n\n".join([*volatile, question.strip()])
+        messages.append({"role": "user", "content": question_text})
+        return messages, len(system)
 
     def build(
         self,

@@ -13,6 +13,8 @@ from lampdesk.errors import UsageError
 VARIABLES = frozenset({"user_name", "attributes", "interests", "tone", "rules", "items"})
 #: Every segment a template may have, in prompt order; "rules" has a default.
 SEGMENTS = ("persona", "rules", "profile", "items", "generic")
+#: The profile setting that holds a user's own template (TOML text).
+TEMPLATE_SETTING = "template"
 DEFAULT_RULES_SEGMENT = "Rules you must always follow:\n{rules}"
 
 
@@ -20,6 +22,8 @@ DEFAULT_RULES_SEGMENT = "Rules you must always follow:\n{rules}"
 class Template:
     name: str
     segments: Mapping[str, str]
+    #: Few-shot examples: (user, assistant) pairs shown before the question.
+    examples: tuple[tuple[str, str], ...] = ()
 
     def render(self, segment: str, values: Mapping[str, str]) -> str:
         return self.segments[segment].format_map(values).strip()
@@ -60,13 +64,35 @@ def parse_template(text: str, origin: str) -> Template:
                 f"Segment {segment!r} of {origin} uses the unknown variable {{{name}}}; "
                 f"known variables: {', '.join('{' + v + '}' for v in sorted(VARIABLES))}."
             )
-    return Template(str(data.get("name", origin)), dict(segments))
+    examples = []
+    for number, example in enumerate(data.get("examples", []), start=1):
+        if not (
+            isinstance(example, dict)
+            and isinstance(example.get("user"), str)
+            and isinstance(example.get("assistant"), str)
+        ):
+            raise UsageError(
+                f"Example {number} of {origin} needs a 'user' and an 'assistant' text."
+            )
+        for text in (example["user"], example["assistant"]):
+            unknown = variables_in(text) - VARIABLES
+            if unknown:
+                raise UsageError(
+                    f"Example {number} of {origin} uses the unknown variable "
+                    f"{{{sorted(unknown)[0]}}}."
+                )
+        examples.append((example["user"], example["assistant"]))
+    return Template(str(data.get("name", origin)), dict(segments), tuple(examples))
 
 
-def default_template() -> Template:
-    text = (
+def default_template_text() -> str:
+    """The default template's TOML, as shipped in resources/templates."""
+    return (
         resources.files("lampdesk.resources")
         .joinpath("templates/default.toml")
         .read_text(encoding="utf-8")
     )
-    return parse_template(text, "default.toml")
+
+
+def default_template() -> Template:
+    return parse_template(default_template_text(), "default.toml")

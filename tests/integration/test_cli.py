@@ -43,8 +43,9 @@ def test_walkthrough_streams_personalised_answer_and_stores_no_plaintext(cli: Cl
     assert item["text"] == "I'm training for a half marathon in April"
     assert {"id", "text", "score", "why"} <= item.keys()
     assert {"bm25", "dense"} <= item["why"].keys()
-    system = result["messages"][0]["content"]
-    assert "vegan" in system and "Berlin" in system and "half marathon" in system
+    system, question = result["messages"][0]["content"], result["messages"][-1]["content"]
+    assert "vegan" in system and "Berlin" in system
+    assert "training for a half marathon in April" in question
 
     assert files_containing(cli.data_dir, *SECRETS) == []
 
@@ -119,3 +120,22 @@ def test_rules_and_request_log(cli: Cli) -> None:
     assert "question" not in entry and "answer" not in entry
     assert cli("rule", "remove", "1").returncode == 0
     assert cli("rule", "remove", "1").returncode == 2
+
+
+def test_profile_template_and_settings(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[segments]\npersona = "Hi {mood}"\nprofile = "x"\nitems = "y"\ngeneric = "z"\n')
+    refused = cli("template", "set", str(bad))
+    assert refused.returncode == 2 and "{mood}" in refused.stderr
+    good = tmp_path / "pirate.toml"
+    good.write_text(
+        '[segments]\npersona = "You are a pirate assistant. Talk like a pirate."\n'
+        'profile = "Your captain is {user_name}."\nitems = "{items}"\ngeneric = "Ahoy."\n'
+    )
+    assert cli("template", "set", str(good)).returncode == 0
+    assert cli("settings", "set", "max_tokens=5").returncode == 0
+    assert cli("profile", "set", "name=Ana").returncode == 0
+    result = json.loads(cli("ask", "--json", "Hello").stdout)
+    assert result["messages"][0]["content"].startswith("You are a pirate assistant.")
+    assert "Your captain is Ana." in result["messages"][0]["content"]
+    assert result["tokens"] <= 5

@@ -39,7 +39,7 @@ def test_stored_fact_is_retrieved_and_sent(session: Session) -> None:
         "Which snacks should I avoid because of my allergy?", on_chunk=chunks.append, settings=SHORT
     )
     assert result.items[0].text == FACT
-    assert FACT in result.messages[0]["content"]
+    assert FACT in result.messages[-1]["content"]
     assert "".join(chunks).strip() == result.answer and result.tokens == len(chunks) > 0
     assert session.profile.interaction_item_ids(result.interaction_id)[0] == result.items[0].id
 
@@ -122,6 +122,6 @@ def test_over_long_profile_and_question_still_fit_with_the_cut_recorded(
     assert engine.count_tokens(result.messages) == result.prompt_tokens
     cut = {entry["what"] for entry in result.dropped}
     assert {"attribute", "question"} <= cut
-    assert result.messages[1]["content"].endswith("What should I cook tonight?")
+    assert result.messages[-1]["content"].endswith("What should I cook tonight?")
     (logged,) = session.profile.request_log()
     assert logged["cut"] == result.dropped

@@ -4,7 +4,7 @@ import pytest
 
 from lampdesk.errors import PromptTooLongError, UsageError
 from lampdesk.prompting.builder import Message, PromptBuilder
-from lampdesk.prompting.templates import default_template, parse_template
+from lampdesk.prompting.templates import default_template, default_template_text, parse_template
 from lampdesk.retrieval.retriever import RetrievedItem
 
 ATTRS = {"name": "Ana", "diet": "vegan", "city": "Berlin"}
@@ -26,18 +26,36 @@ def builder(limit: int = 10_000) -> PromptBuilder:
 def test_segments_ordered_stable_to_volatile() -> None:
     prompt = builder().build("What snack?", ATTRS, ITEMS)
     system, user = prompt.messages
-    assert user == {"role": "user", "content": "What snack?"}
-    content = system["content"]
-    assert content.index("LampDesk") < content.index("diet: vegan") < content.index("peanuts")
-    assert "Ana" in content
+    assert system["role"] == "system" and user["role"] == "user"
+    assert system["content"].index("LampDesk") < system["content"].index("diet: vegan")
+    assert "Ana" in system["content"] and "peanuts" not in system["content"]
+    assert user["content"].index("peanuts") < user["content"].index("What snack?")
+    assert user["content"].endswith("What snack?")
+    assert prompt.stable_chars == len(system["content"])
     assert prompt.personalized
 
 
-def test_same_profile_gives_same_prefix() -> None:
-    a = builder().build("Q1", ATTRS, ITEMS[:1]).messages[0]["content"]
-    b = builder().build("Q2", ATTRS, ITEMS[1:]).messages[0]["content"]
-    stable = a[: a.index("peanuts")]
-    assert b.startswith(stable[: stable.rindex("\n\n")])
+def test_same_profile_gives_the_same_system_message() -> None:
+    a = builder().build("Q1", ATTRS, ITEMS[:1]).messages
+    b = builder().build("Q2", ATTRS, ITEMS[1:]).messages
+    assert a[0] == b[0] and a[-1] != b[-1]
+
+
+def test_few_shot_examples_sit_between_system_and_question() -> None:
+    text = default_template_text() + (
+        '\n[[examples]]\nuser = "Hi"\nassistant = "Hello {user_name}!"\n'
+    )
+    template = parse_template(text, "mine.toml")
+    prompt = PromptBuilder(template, count_tokens=words).build("Q", ATTRS, ITEMS)
+    roles = [m["role"] for m in prompt.messages]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert prompt.messages[2]["content"] == "Hello Ana!"
+
+
+def test_example_with_unknown_variable_is_named() -> None:
+    text = default_template_text() + '\n[[examples]]\nuser = "{nope}"\nassistant = "x"\n'
+    with pytest.raises(UsageError, match=r"\{nope\}"):
+        parse_template(text, "mine.toml")
 
 
 def test_no_personalize_leaves_out_everything() -> None:
@@ -65,7 +83,7 @@ def test_long_question_is_shortened_in_the_middle_and_recorded() -> None:
     question = "start " + "word " * 100 + "end?"
     prompt = builder(60).build(question, ATTRS, ITEMS)
     assert prompt.prompt_tokens <= 60
-    asked = prompt.messages[1]["content"]
+    asked = prompt.messages[-1]["content"]
     assert asked.startswith("start") and asked.endswith("end?") and "[…]" in asked
     assert [d["what"] for d in prompt.dropped][-1] == "question"
     assert prompt.items == []
@@ -105,7 +123,13 @@ def test_invalid_toml() -> None:
         parse_template("[segments", "mine.toml")
 
 
-def default_template_text() -> str:
-    from importlib import resources
+def test_generation_settings_are_validated() -> None:
+    from lampdesk.inference.engine import GenerationSettings
 
-    return (resources.files("lampdesk.resources") / "templates/default.toml").read_text()
+    assert GenerationSettings().updated({"temperature": "0.9"}).temperature == 0.9
+    with pytest.raises(UsageError, match="between"):
+        GenerationSettings().updated({"temperature": "7"})
+    with pytest.raises(UsageError, match="Unknown generation setting 'bogus'"):
+        GenerationSettings().updated({"bogus": "1"})
+    with pytest.raises(UsageError, match="must be a number"):
+        GenerationSettings().updated({"max_tokens": "many"})
