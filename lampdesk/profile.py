@@ -12,6 +12,7 @@ from lampdesk.errors import UsageError
 from lampdesk.prompting.rules import Rule
 from lampdesk.vault.store import Store, utc_now
 
+FEEDBACK_KINDS = ("up", "down", "edit")
 _ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -204,6 +205,25 @@ class Profile:
         )
         keys = ("id", "question", "answer", "personalized", "tokens", "ttft_ms", "created_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def record_feedback(self, interaction_id: int, kind: str, value: str | None = None) -> int:
+        """A reaction to an answer: ``up``, ``down`` or ``edit`` (with the edited text)."""
+        if kind not in FEEDBACK_KINDS:
+            raise UsageError(f"Unknown feedback {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}.")
+        with self.store.transaction():
+            if not self.store.query("SELECT 1 FROM interactions WHERE id = ?", (interaction_id,)):
+                raise UsageError(f"There is no answer {interaction_id}.")
+            return self.store.execute(
+                "INSERT INTO feedback(interaction_id, kind, value, created_at) VALUES (?, ?, ?, ?)",
+                (interaction_id, kind, value, utc_now()),
+            )
+
+    def feedback(self, interaction_id: int) -> list[tuple[str, str | None]]:
+        rows = self.store.query(
+            "SELECT kind, value FROM feedback WHERE interaction_id = ? ORDER BY id",
+            (interaction_id,),
+        )
+        return [(str(k), None if v is None else str(v)) for k, v in rows]
 
     def request_log(self, limit: int = 50) -> list[dict[str, Any]]:
         """What each request cost, without its text: for ``lampdesk log`` and the GUI."""

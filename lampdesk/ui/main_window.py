@@ -1,4 +1,4 @@
-"""A first, minimal LampDesk window: ask, watch the answer stream, stop."""
+"""LampDesk's main window: ask, watch the answer stream, stop, see why, react."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QThread, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -18,23 +18,28 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from lampdesk.paths import DataPaths
+from lampdesk.ui.quick_ask import QuickAsk, Tray
+from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
 from lampdesk.vault.keys import ENV_PASSPHRASE, KeyMode, choose_mode_for_new_profile
 from lampdesk.vault.profiles import ProfileRegistry
 
 #: How often streamed text is painted: batching keeps the window responsive.
 FLUSH_INTERVAL_MS = 50
+QUICK_ASK_SHORTCUT = "Ctrl+Shift+Space"
 
 
 class MainWindow(QMainWindow):
     ask_requested = Signal(str, bool)
     open_requested = Signal()
+    feedback_requested = Signal(int, str)
     #: Emitted on the GUI thread once an answer (or an error) has been painted.
     answer_shown = Signal(dict)
     error_shown = Signal(str)
@@ -42,28 +47,50 @@ class MainWindow(QMainWindow):
     def __init__(self, paths: DataPaths, profile: str, passphrase: str | None) -> None:
         super().__init__()
         self.setWindowTitle("LampDesk")
-        self.resize(760, 560)
+        self.resize(1000, 620)
         self._pending = ""
         self._answer = ""
+        self._answer_start = 0
         self._shut_down = False
+        self._results: dict[int, dict[str, Any]] = {}
+        self.last_result: dict[str, Any] | None = None
+        self._asker: QuickAsk | None = None  # who asked the running question, if not the window
 
         self.transcript = QTextBrowser()
-        self.transcript.setOpenExternalLinks(False)
+        self.transcript.setOpenLinks(False)
+        self.transcript.anchorClicked.connect(self._on_link)
+        self.why = WhyPanel()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.transcript)
+        splitter.addWidget(self.why)
+        splitter.setSizes([620, 380])
+
         self.question = QLineEdit()
         self.question.setPlaceholderText("Ask LampDesk…")
         self.ask_button = QPushButton("Ask")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        self.thumbs_up = QPushButton("👍")
+        self.thumbs_down = QPushButton("👎")
+        for button, kind, tip in (
+            (self.thumbs_up, "up", "This answer fits me"),
+            (self.thumbs_down, "down", "This answer does not fit me"),
+        ):
+            button.setToolTip(tip)
+            button.setEnabled(False)
+            button.clicked.connect(lambda _=False, k=kind: self.react(k))
         self.personalize = QCheckBox("Use my profile")
         self.personalize.setChecked(True)
-        self.status = QLabel("Everything stays on this computer.")
+        self.status = QLabel("Opening your profile… Everything stays on this computer.")
 
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
         row.addWidget(self.ask_button)
         row.addWidget(self.stop_button)
+        row.addWidget(self.thumbs_up)
+        row.addWidget(self.thumbs_down)
         layout = QVBoxLayout()
-        layout.addWidget(self.transcript, 1)
+        layout.addWidget(splitter, 1)
         layout.addLayout(row)
         layout.addWidget(self.personalize)
         layout.addWidget(self.status)
@@ -81,40 +108,72 @@ class MainWindow(QMainWindow):
         self.worker.moveToThread(self.thread_)
         self.ask_requested.connect(self.worker.ask)
         self.open_requested.connect(self.worker.open_profile)
+        self.feedback_requested.connect(self.worker.feedback)
         self.worker.opened.connect(self._on_opened)
+        self.worker.ready.connect(self._on_ready)
         self.worker.chunk.connect(self._on_chunk)
         self.worker.answered.connect(self._on_answered)
         self.worker.failed.connect(self._on_failed)
         self.worker.busy.connect(self._on_busy)
+        self.worker.feedback_saved.connect(self._on_feedback_saved)
         self.thread_.start()
+
+        self.quick_ask = QuickAsk(self)
+        self.quick_ask.asked.connect(self._on_quick_ask)
+        self.tray = Tray(self, self.quick_ask)
 
         self.ask_button.clicked.connect(self.submit)
         self.question.returnPressed.connect(self.submit)
         self.stop_button.clicked.connect(self.stop)
         QShortcut(QKeySequence("Escape"), self, self.stop)
+        QShortcut(QKeySequence(QUICK_ASK_SHORTCUT), self, self.quick_ask.popup)
         self.open_requested.emit()
+
+    # -- asking ------------------------------------------------------------------------------
 
     @Slot()
     def submit(self) -> None:
         question = self.question.text().strip()
-        if not question or not self.ask_button.isEnabled():
-            return
-        self.question.clear()
+        if question and self.ask_button.isEnabled():
+            self.question.clear()
+            self._start(question, None)
+
+    def _start(self, question: str, asker: QuickAsk | None) -> None:
         self._answer = ""
+        self._asker = asker
         self.ask_button.setEnabled(False)
-        self.status.setText("Thinking… (the first answer also loads the model)")
+        self.status.setText("Thinking…")
         self.transcript.append(f"<p><b>You:</b> {html.escape(question)}</p>")
         self.transcript.append("<b>LampDesk:</b> ")
+        self._answer_start = self._end_position()
         self.ask_requested.emit(question, self.personalize.isChecked())
+
+    @Slot(str)
+    def _on_quick_ask(self, question: str) -> None:
+        if self.ask_button.isEnabled():
+            self._start(question, self.quick_ask)
+        else:
+            self.quick_ask.show_text("LampDesk is still answering; try again in a moment.")
 
     @Slot()
     def stop(self) -> None:
         """Cancel the running answer now: a direct call, not queued behind the generation."""
         self.worker.cancel()
 
+    def react(self, kind: str) -> None:
+        if self.last_result is not None:
+            self.feedback_requested.emit(self.last_result["interaction_id"], kind)
+
+    # -- what the worker says ----------------------------------------------------------------
+
     @Slot(str)
     def _on_opened(self, name: str) -> None:
-        self.status.setText(f"Profile: {name} · everything stays on this computer.")
+        self.status.setText(f"Profile: {name} · loading the model… everything stays here.")
+
+    @Slot()
+    def _on_ready(self) -> None:
+        if self.ask_button.isEnabled():
+            self.status.setText(self.status.text().replace("loading the model…", "ready ·"))
 
     @Slot(str)
     def _on_chunk(self, text: str) -> None:
@@ -125,27 +184,71 @@ class MainWindow(QMainWindow):
         if self._pending:
             self._answer += self._pending
             cursor = self.transcript.textCursor()
-            cursor.movePosition(cursor.MoveOperation.End)
+            cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(self._pending)
             self._pending = ""
             self.transcript.ensureCursorVisible()
+            if self._asker is not None:
+                self._asker.show_text(self._answer)
+
+    def _end_position(self) -> int:
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor.position()
 
     @Slot(dict)
     def _on_answered(self, result: dict[str, Any]) -> None:
         self._flush()
+        self._render_markdown(result["answer"])
+        interaction_id = result["interaction_id"]
+        self._results[interaction_id] = result
+        self.last_result = result
+        self.transcript.append(
+            f"<p><small><a href='why:{interaction_id}'>Why this answer?</a></small></p>"
+        )
+        self.why.show_result(result)
+        self.thumbs_up.setEnabled(True)
+        self.thumbs_down.setEnabled(True)
         used = len(result["items"])
         note = result["note"] or f"personalised with {used} remembered item(s)"
         first = result["ttft_ms"]
         timing = f"first word after {first / 1000:.1f} s" if first is not None else "no output"
         stopped = " · stopped" if result["cancelled"] else ""
         self.status.setText(f"{note} · {result['tokens']} tokens · {timing}{stopped}")
+        if self._asker is not None:
+            self._asker.show_text(result["answer"] or "(no answer)")
+            self._asker = None
         self.answer_shown.emit(result)
+
+    def _render_markdown(self, answer: str) -> None:
+        """Replace the streamed plain text with the answer rendered from Markdown."""
+        if not answer:
+            return
+        cursor = self.transcript.textCursor()
+        cursor.setPosition(self._answer_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(answer))
+
+    @Slot(QUrl)
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() == "why":
+            result = self._results.get(int(url.path() or url.toString().split(":", 1)[1]))
+            if result is not None:
+                self.why.show_result(result)
+
+    @Slot(int, str)
+    def _on_feedback_saved(self, interaction_id: int, kind: str) -> None:
+        word = "fits" if kind == "up" else "does not fit"
+        self.status.setText(f"Thanks: noted that answer {interaction_id} {word} you.")
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._flush()
         self.transcript.append(f"<p style='color:#b00020'>{html.escape(message)}</p>")
         self.status.setText(message.splitlines()[0])
+        if self._asker is not None:
+            self._asker.show_text(message.splitlines()[0])
+            self._asker = None
         self.error_shown.emit(message)
 
     @Slot(bool)
@@ -158,11 +261,14 @@ class MainWindow(QMainWindow):
             self._flush_timer.stop()
             self._flush()
 
+    # -- closing -----------------------------------------------------------------------------
+
     def shutdown(self) -> None:
         """Stop any answer, end the worker thread and close the profile (safe to call twice)."""
         if self._shut_down:
             return
         self._shut_down = True
+        self.tray.hide()
         self.worker.cancel()
         self.thread_.quit()
         self.thread_.wait()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import traceback
-from typing import Any
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import LampDesk, Session
 from lampdesk.errors import LampdeskError
-from lampdesk.inference.engine import GenerationSettings
 from lampdesk.paths import DataPaths
 
 
@@ -18,10 +17,12 @@ class AssistantWorker(QObject):
     """Owns the open profile and the models; lives on its own ``QThread``."""
 
     opened = Signal(str)  # profile name
+    ready = Signal()  # models loaded: answers start quickly now
     chunk = Signal(str)
     answered = Signal(dict)  # AskResult.as_json()
     failed = Signal(str)  # a message for the user
     busy = Signal(bool)
+    feedback_saved = Signal(int, str)
 
     def __init__(self, paths: DataPaths, profile: str, passphrase: str | None) -> None:
         super().__init__()
@@ -46,7 +47,15 @@ class AssistantWorker(QObject):
 
     @Slot()
     def open_profile(self) -> None:
-        self._guard(self._open)
+        """Open the profile, then load what the first answer needs, before it is asked."""
+        if self._guard(self._open):
+            self._guard(self._warm_up)
+
+    def _warm_up(self) -> None:
+        session = self._open()
+        session.assistant.engine.load()
+        session.assistant.index()  # loads the embedder only when there is something to search
+        self.ready.emit()
 
     @Slot(str, bool)
     def ask(self, question: str, personalize: bool) -> None:
@@ -60,25 +69,31 @@ class AssistantWorker(QObject):
     def _ask(self, question: str, personalize: bool) -> None:
         session = self._open()
         result = session.assistant.ask(
-            question,
-            personalize=personalize,
-            on_chunk=self.chunk.emit,
-            cancel=self._cancel,
-            settings=GenerationSettings(),
+            question, personalize=personalize, on_chunk=self.chunk.emit, cancel=self._cancel
         )
         self.answered.emit(result.as_json())
+
+    @Slot(int, str)
+    def feedback(self, interaction_id: int, kind: str) -> None:
+        def save() -> None:
+            self._open().profile.record_feedback(interaction_id, kind)
+            self.feedback_saved.emit(interaction_id, kind)
+
+        self._guard(save)
 
     def cancel(self) -> None:
         """Called from the GUI thread: a plain ``threading.Event``, no queued call needed."""
         self._cancel.set()
 
-    def _guard(self, work: Any) -> None:
+    def _guard(self, work: Callable[[], object]) -> bool:
         try:
             work()
+            return True
         except LampdeskError as exc:
             self.failed.emit(str(exc))
         except Exception:
             self.failed.emit("Internal error (a bug):\n" + traceback.format_exc(limit=5))
+        return False
 
     @Slot()
     def close(self) -> None:

@@ -75,3 +75,49 @@ def test_wrong_passphrase_is_shown(
         assert "Wrong passphrase" in other.status.text()
     finally:
         other.shutdown()  # pytest-qt holds widgets weakly: stop the thread before it goes
+
+
+def test_why_panel_and_thumbs_up(qtbot: QtBot, data_dir: Path) -> None:
+    from lampdesk.app import LampDesk
+
+    seeded = LampDesk(DataPaths.resolve()).open()
+    seeded.profile.add_memory("I am allergic to peanuts")
+    seeded.close()
+    window = make_window(qtbot)
+    qtbot.waitUntil(lambda: "ready" in window.status.text(), timeout=60_000)
+    window.question.setText("Which snacks should I avoid because of my allergy?")
+    with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
+        window.submit()
+    why = window.why.toPlainText()
+    assert "allergic to peanuts" in why and "The exact prompt" in why
+    assert "Why this answer?" in window.transcript.toPlainText()
+    assert window.thumbs_up.isEnabled()
+    qtbot.mouseClick(window.thumbs_up, Qt.MouseButton.LeftButton)
+    # (worker signals are not waited on directly: pytest-qt's wait would stop its timer from
+    # the worker thread; the window's own reaction is what users see anyway)
+    qtbot.waitUntil(lambda: "fits you" in window.status.text(), timeout=10_000)
+    window.shutdown()
+    check = LampDesk(DataPaths.resolve()).open()
+    try:
+        assert check.profile.feedback(shown.args[0]["interaction_id"]) == [("up", None)]
+    finally:
+        check.close()
+
+
+def test_quick_ask_answers_in_its_popup(qtbot: QtBot, window: MainWindow) -> None:
+    window.quick_ask.popup()
+    assert window.quick_ask.isVisible()
+    window.quick_ask.question.setText("Say hi.")
+    with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
+        window.quick_ask.question.returnPressed.emit()
+    assert window.quick_ask.answer.text() == shown.args[0]["answer"]
+
+
+def test_answer_is_rendered_from_markdown(qtbot: QtBot, window: MainWindow) -> None:
+    window.transcript.append("<b>LampDesk:</b> ")
+    window._answer_start = window._end_position()
+    window.transcript.insertPlainText("**bold** and a list:\n\n- one\n- two")
+    window._render_markdown("**bold** and a list:\n\n- one\n- two")
+    text = window.transcript.toPlainText()
+    assert "**" not in text and "bold and a list" in text
+    assert "<b>" in window.transcript.toHtml() or "font-weight:700" in window.transcript.toHtml()

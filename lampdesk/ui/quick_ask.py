@@ -1,0 +1,95 @@
+"""Quick ask: a popup that answers with the active profile, and the tray icon that opens it."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def app_icon() -> QIcon:
+    icon = resources.files("lampdesk.resources").joinpath("icons/lampdesk.svg")
+    with resources.as_file(icon) as path:
+        return QIcon(str(path))
+
+
+class QuickAsk(QDialog):
+    """Ask without opening the main window; the answer streams into the popup."""
+
+    asked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("LampDesk quick ask")
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint)
+        self.resize(480, 200)
+        self.question = QLineEdit()
+        self.question.setPlaceholderText("Ask quickly… (Enter to ask, Esc to close)")
+        self.answer = QLabel("")
+        self.answer.setWordWrap(True)
+        self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.question)
+        layout.addWidget(self.answer, 1)
+        self.question.returnPressed.connect(self._submit)
+
+    @Slot()
+    def popup(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.question.setFocus()
+
+    @Slot()
+    def _submit(self) -> None:
+        text = self.question.text().strip()
+        if text:
+            self.answer.setText("Thinking…")
+            self.asked.emit(text)
+
+    def show_text(self, text: str) -> None:
+        self.answer.setText(text)
+
+
+class Tray:
+    """The tray icon, where the platform has a system tray; the app works without one."""
+
+    def __init__(self, window: QMainWindow, quick_ask: QuickAsk) -> None:
+        self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.icon: QSystemTrayIcon | None = None
+        if not self.available:
+            return
+        self.icon = QSystemTrayIcon(app_icon(), window)
+        self.icon.setToolTip("LampDesk: everything stays on this computer")
+        menu = QMenu(window)
+        quick = QAction("Quick ask…", menu)
+        quick.triggered.connect(quick_ask.popup)
+        show = QAction("Show LampDesk", menu)
+        show.triggered.connect(window.showNormal)
+        quit_ = QAction("Quit", menu)
+        quit_.triggered.connect(window.close)
+        menu.addActions([quick, show, quit_])
+        self.icon.setContextMenu(menu)
+        self.icon.activated.connect(
+            lambda reason: (
+                window.quick_ask.popup()  # type: ignore[attr-defined]
+                if reason == QSystemTrayIcon.ActivationReason.Trigger
+                else None
+            )
+        )
+        self.icon.show()
+
+    def hide(self) -> None:
+        if self.icon is not None:
+            self.icon.hide()

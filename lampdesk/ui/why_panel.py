@@ -1,0 +1,72 @@
+"""The "Why this answer" panel: what passed between the retriever, the prompt and the model."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+
+def why_html(result: dict[str, Any]) -> str:
+    """Render one answer's record (``AskResult.as_json()``) for people."""
+    esc = html.escape
+    parts = [f"<h3>Why this answer</h3><p><i>{esc(result['question'])}</i></p>"]
+    if result["items"]:
+        parts.append("<h4>What it used from your profile</h4><ol>")
+        for item in result["items"]:
+            signals = ", ".join(
+                f"{name} #{info['rank']} ({_raw(info)})" for name, info in item["why"].items()
+            )
+            parts.append(
+                f"<li>{esc(item['text'])}<br><small>score {item['score']:.4f} · "
+                f"{esc(signals) or 'no signal'}</small></li>"
+            )
+        parts.append("</ol>")
+    else:
+        parts.append(f"<p>{esc(result['note'] or 'No remembered items were used.')}</p>")
+    if result["rules"]:
+        parts.append("<h4>Rules applied</h4><ul>")
+        for rule in result["rules"]:
+            blocked = rule["blocked_terms"]
+            extra = f" <small>(blocks: {esc(', '.join(blocked))})</small>" if blocked else ""
+            parts.append(f"<li>{esc(rule['text'])}{extra}</li>")
+        parts.append("</ul>")
+        if result["blocked_terms"]:
+            parts.append(
+                f"<p>Removed from the answer: {esc(', '.join(result['blocked_terms']))}</p>"
+            )
+    if result["dropped"]:
+        cut = ", ".join(d["what"] for d in result["dropped"])
+        parts.append(f"<p>Cut to fit the model's context: {esc(cut)}</p>")
+    ttft = result["ttft_ms"]
+    first = f"first word after {ttft:.0f} ms · " if ttft is not None else ""
+    parts.append(f"<h4>Timings</h4><p>{first}")
+    parts.append(
+        f"{result['tokens']} tokens at {result['tok_per_s']:.0f}/s · prompt "
+        f"{result['prompt_tokens']} tokens, {result['reused_tokens']} reused from the cache · "
+        f"retrieval {result['retrieval_ms']:.0f} ms · model {esc(result['model'])}</p>"
+    )
+    for warning in result.get("warnings", []):
+        parts.append(f"<p style='color:#b00020'>{esc(warning)}</p>")
+    parts.append("<h4>The exact prompt</h4>")
+    for message in result["messages"]:
+        parts.append(f"<p><b>{esc(message['role'])}</b></p><pre>{esc(message['content'])}</pre>")
+    return "".join(parts)
+
+
+def _raw(info: dict[str, Any]) -> str:
+    for key in ("similarity", "bm25", "score"):
+        if key in info:
+            return f"{key} {info[key]:.3f}"
+    return ""
+
+
+class WhyPanel(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("why-panel")
+        self.setPlaceholderText("Ask something; then “Why this answer?” shows what was used.")
+
+    def show_result(self, result: dict[str, Any]) -> None:
+        self.setHtml(why_html(result))
