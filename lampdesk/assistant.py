@@ -97,6 +97,13 @@ class Assistant:
         """Store a fact; it is embedded and indexed on the next search (or :meth:`index`)."""
         return self.profile.add_memory(text)
 
+    def warm_up(self) -> None:
+        """Load what the first answer needs (for a worker, before the first question)."""
+        self.engine.load()
+        if self.profile.memory_count():
+            self.retriever.sync()
+            self.retriever.embedder.load()
+
     def index(self) -> None:
         """Embed and index whatever is not indexed yet (for a worker thread, off the GUI)."""
         if self.profile.memory_count():

@@ -59,6 +59,14 @@ class Embedder:
         self._model: Any = None
         self._lock = threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the model now rather than on the first :meth:`embed`."""
+        self._load()
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:

@@ -70,8 +70,9 @@ class MainWindow(QMainWindow):
         self.ask_button = QPushButton("Ask")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.thumbs_up = QPushButton("👍")
-        self.thumbs_down = QPushButton("👎")
+        # Words, not emoji: many desktops have no colour-emoji font.
+        self.thumbs_up = QPushButton("Fits me")
+        self.thumbs_down = QPushButton("Not for me")
         for button, kind, tip in (
             (self.thumbs_up, "up", "This answer fits me"),
             (self.thumbs_down, "down", "This answer does not fit me"),

@@ -51,7 +51,10 @@ def why_html(result: dict[str, Any]) -> str:
         parts.append(f"<p style='color:#b00020'>{esc(warning)}</p>")
     parts.append("<h4>The exact prompt</h4>")
     for message in result["messages"]:
-        parts.append(f"<p><b>{esc(message['role'])}</b></p><pre>{esc(message['content'])}</pre>")
+        parts.append(
+            f"<p><b>{esc(message['role'])}</b></p>"
+            f"<pre style='white-space: pre-wrap'>{esc(message['content'])}</pre>"
+        )
     return "".join(parts)
 
 
@@ -66,7 +69,7 @@ class WhyPanel(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("why-panel")
-        self.setPlaceholderText("Ask something; then “Why this answer?” shows what was used.")
+        self.setPlaceholderText("Why this answer? It shows here.")
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.setHtml(why_html(result))

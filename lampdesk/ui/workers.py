@@ -52,9 +52,7 @@ class AssistantWorker(QObject):
             self._guard(self._warm_up)
 
     def _warm_up(self) -> None:
-        session = self._open()
-        session.assistant.engine.load()
-        session.assistant.index()  # loads the embedder only when there is something to search
+        self._open().assistant.warm_up()
         self.ready.emit()
 
     @Slot(str, bool)

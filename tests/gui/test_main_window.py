@@ -85,6 +85,8 @@ def test_why_panel_and_thumbs_up(qtbot: QtBot, data_dir: Path) -> None:
     seeded.close()
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "ready" in window.status.text(), timeout=60_000)
+    app = window.worker._app
+    assert app is not None and app.engine.loaded and app.embedder.loaded, "warmed up before asking"
     window.question.setText("Which snacks should I avoid because of my allergy?")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
         window.submit()
