@@ -52,10 +52,26 @@ run_tests() {
     return "$rc"
 }
 
+# Qt's xcb platform plugin needs these system libraries for a real window on X11.
+QT_XCB_LIBS="libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1"
+
+check_desktop_libs() {
+    command -v ldconfig >/dev/null 2>&1 || return 0
+    ldconfig -p 2>/dev/null | grep -q "libxcb-cursor.so.0" && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing the libraries Qt needs for a window..." >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $QT_XCB_LIBS >/dev/null
+    else
+        echo "Qt may need: sudo apt-get install" $QT_XCB_LIBS >&2
+    fi
+}
+
 case "${1:-}" in
 app)
     shift
     setup
+    check_desktop_libs
     exec "$VENV/bin/lampdesk" "$@"
     ;;
 test)

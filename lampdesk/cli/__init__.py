@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 
@@ -31,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the desktop window.",
     )
     parser.add_argument("--version", action="version", version=f"LampDesk {__version__}")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="start the window, stream one answer, open quick ask, quit; print one JSON line "
+        "(uses a temporary data directory unless --data-dir is given)",
+    )
+    parser.add_argument("--screenshot", metavar="PNG", help="with --smoke: save the window")
     parser.add_argument("--data-dir", help="where profiles live (default: per-user data dir)")
     parser.add_argument(
         "--profile",
@@ -45,8 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     os.umask(0o077)  # everything LampDesk writes is for this user only
     args = build_parser().parse_args(argv)
+    if args.smoke:
+        from lampdesk.ui.smoke import run_smoke
+
+        return run_smoke(args.data_dir, args.profile, started, args.screenshot)
     if args.command in (None, "gui"):
         from lampdesk.ui.main_window import run_gui
 

@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
     #: Emitted on the GUI thread once an answer (or an error) has been painted.
     answer_shown = Signal(dict)
     error_shown = Signal(str)
+    ready_shown = Signal()
 
     def __init__(self, paths: DataPaths, profile: str, passphrase: str | None) -> None:
         super().__init__()
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
     def _on_ready(self) -> None:
         if self.ask_button.isEnabled():
             self.status.setText(self.status.text().replace("loading the model…", "ready ·"))
+        self.ready_shown.emit()
 
     @Slot(str)
     def _on_chunk(self, text: str) -> None:
