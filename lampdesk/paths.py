@@ -73,6 +73,16 @@ class DataPaths:
         """The user's imported GGUF models (paths and metadata) and which one is in use."""
         return self.root / "models.json"
 
+    @property
+    def api_token_file(self) -> Path:
+        """The API's bearer token where no OS keyring is available (0600)."""
+        return self.root / "api-token"
+
+    @property
+    def api_log_file(self) -> Path:
+        """One line per API request: method, path, status, time; never user text."""
+        return self.root / "logs" / "api.log"
+
     def profile_dir(self, profile_id: str) -> Path:
         return self.profiles_dir / profile_id
 

@@ -15,14 +15,21 @@ import traceback
 from collections.abc import Sequence
 
 from lampdesk import __version__
-from lampdesk.cli import ask_cmds, inference_cmds, memory_cmds, model_cmds, profile_cmds
+from lampdesk.cli import (
+    api_cmds,
+    ask_cmds,
+    inference_cmds,
+    memory_cmds,
+    model_cmds,
+    profile_cmds,
+)
 from lampdesk.cli.context import Context
 from lampdesk.errors import LampdeskError
 from lampdesk.vault.profiles import DEFAULT_PROFILE
 
 EXIT_BUG = 70
 ENV_PROFILE = "LAMPDESK_PROFILE"
-COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds, inference_cmds, model_cmds)
+COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds, inference_cmds, model_cmds, api_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""The personal API: OpenAI-compatible, on loopback only, behind a bearer token."""
