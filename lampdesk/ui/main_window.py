@@ -24,11 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lampdesk.app import LampDesk
+from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths
+from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
-from lampdesk.vault.keys import ENV_PASSPHRASE, KeyMode, choose_mode_for_new_profile
+from lampdesk.vault.keys import (
+    ENV_PASSPHRASE,
+    KeyMode,
+    PassphrasePrompt,
+    choose_mode_for_new_profile,
+)
 from lampdesk.vault.profiles import ProfileRegistry
 
 #: How often streamed text is painted: batching keeps the window responsive.
@@ -83,6 +91,16 @@ class MainWindow(QMainWindow):
             button.clicked.connect(lambda _=False, k=kind: self.react(k))
         self.personalize = QCheckBox("Use my profile")
         self.personalize.setChecked(True)
+        self.api_toggle = QCheckBox(f"Personal API for other programs (127.0.0.1:{API_PORT})")
+        self.api_toggle.setToolTip(
+            "Off by default. Only programs on this computer, with the token."
+        )
+        self.api_toggle.toggled.connect(self._toggle_api)
+        self.api_status = QLabel("")
+        self.api_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.api: ApiRunner | None = None
+        self.api_port = API_PORT
+        self._profile = profile
         self.status = QLabel("Opening your profile… Everything stays on this computer.")
 
         row = QHBoxLayout()
@@ -94,7 +112,11 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout()
         layout.addWidget(splitter, 1)
         layout.addLayout(row)
-        layout.addWidget(self.personalize)
+        options = QHBoxLayout()
+        options.addWidget(self.personalize)
+        options.addWidget(self.api_toggle)
+        options.addWidget(self.api_status, 1)
+        layout.addLayout(options)
         layout.addWidget(self.status)
         central = QWidget()
         central.setLayout(layout)
@@ -106,7 +128,9 @@ class MainWindow(QMainWindow):
 
         self.thread_ = QThread(self)
         self.thread_.setObjectName("lampdesk-assistant")
-        self.worker = AssistantWorker(paths, profile, passphrase)
+        # One set of services (and so one copy of each model) for the window and the API.
+        self.lampdesk = LampDesk(paths, prompt=_fixed_passphrase(passphrase))
+        self.worker = AssistantWorker(self.lampdesk, profile)
         self.worker.moveToThread(self.thread_)
         self.ask_requested.connect(self.worker.ask)
         self.open_requested.connect(self.worker.open_profile)
@@ -264,6 +288,23 @@ class MainWindow(QMainWindow):
             self._flush_timer.stop()
             self._flush()
 
+    # -- the personal API ------------------------------------------------------------------
+
+    @Slot(bool)
+    def _toggle_api(self, on: bool) -> None:
+        if on and self.api is None:
+            try:
+                self.api = ApiRunner(self.lampdesk, self._profile, self.api_port)
+            except LampdeskError as exc:
+                self.api_status.setText(str(exc))
+                self.api_toggle.setChecked(False)
+                return
+            self.api_status.setText(f"token: {self.api.token}")
+        elif not on and self.api is not None:
+            self.api.stop()
+            self.api = None
+            self.api_status.setText("")
+
     # -- closing -----------------------------------------------------------------------------
 
     def shutdown(self) -> None:
@@ -272,6 +313,9 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.tray.hide()
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
         self.worker.cancel()
         self.thread_.quit()
         self.thread_.wait()
@@ -280,6 +324,17 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _fixed_passphrase(passphrase: str | None) -> PassphrasePrompt:
+    """The passphrase asked for on the GUI thread, handed to the core when it needs one."""
+
+    def prompt(what: str, confirm: bool) -> str:
+        if passphrase is None:
+            raise KeyUnavailableError(f"{what} is needed.")
+        return passphrase
+
+    return prompt
 
 
 def _passphrase_for(paths: DataPaths, profile: str, parent: QWidget | None) -> str | None:

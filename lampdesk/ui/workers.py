@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import LampDesk, Session
 from lampdesk.errors import LampdeskError
-from lampdesk.paths import DataPaths
 
 
 class AssistantWorker(QObject):
@@ -24,23 +23,17 @@ class AssistantWorker(QObject):
     busy = Signal(bool)
     feedback_saved = Signal(int, str)
 
-    def __init__(self, paths: DataPaths, profile: str, passphrase: str | None) -> None:
+    def __init__(self, app: LampDesk, profile: str) -> None:
         super().__init__()
-        self._paths = paths
         self._profile = profile
-        self._passphrase = passphrase
-        self._app: LampDesk | None = None
+        self._app: LampDesk | None = app
         self._session: Session | None = None
         self._cancel = threading.Event()
 
-    def _prompt(self, what: str, confirm: bool) -> str:
-        if self._passphrase is None:
-            raise LampdeskError(f"{what} is needed.")
-        return self._passphrase
-
     def _open(self) -> Session:
+        if self._app is None:
+            raise LampdeskError("LampDesk is closing.")
         if self._session is None:
-            self._app = LampDesk(self._paths, prompt=self._prompt)
             self._session = self._app.open(self._profile, create=True)
             self.opened.emit(self._session.entry.name)
         return self._session

@@ -123,3 +123,25 @@ def test_answer_is_rendered_from_markdown(qtbot: QtBot, window: MainWindow) -> N
     text = window.transcript.toPlainText()
     assert "**" not in text and "bold and a list" in text
     assert "<b>" in window.transcript.toHtml() or "font-weight:700" in window.transcript.toHtml()
+
+
+def test_api_toggle_serves_with_a_token(qtbot: QtBot, window: MainWindow) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        window.api_port = probe.getsockname()[1]
+    assert not window.api_toggle.isChecked(), "off by default"
+    window.api_toggle.setChecked(True)
+    assert window.api is not None
+    token = window.api.token
+    assert token in window.api_status.text()
+    url = f"http://127.0.0.1:{window.api_port}/v1/models"
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    window.api_toggle.setChecked(False)
+    assert window.api is None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url, timeout=2)
