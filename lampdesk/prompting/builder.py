@@ -66,7 +66,9 @@ class PromptBuilder:
             "interests": attributes.get("interests", ""),
             "tone": attributes.get("tone", DEFAULT_TONE),
             "rules": "\n".join(f"- {rule.text}" for rule in rules),
-            "items": "\n".join(f"- {item.text}" for item in items),
+            # In the order they were learned, not by rank: two questions that retrieve
+            # overlapping items then share a longer prompt prefix in llama.cpp's cache.
+            "items": "\n".join(f"- {item.text}" for item in sorted(items, key=lambda i: i.id)),
         }
 
     def _messages(

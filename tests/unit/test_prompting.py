@@ -133,3 +133,11 @@ def test_generation_settings_are_validated() -> None:
         GenerationSettings().updated({"bogus": "1"})
     with pytest.raises(UsageError, match="must be a number"):
         GenerationSettings().updated({"max_tokens": "many"})
+
+
+def test_items_appear_in_the_order_they_were_learned() -> None:
+    ranked = [ITEMS[1], ITEMS[0]]  # id 9 ranked above id 7
+    prompt = builder().build("Q", ATTRS, ranked)
+    text = prompt.messages[-1]["content"]
+    assert text.index("peanuts") < text.index("every morning")
+    assert [i.id for i in prompt.items] == [9, 7], "the result keeps the ranking"
