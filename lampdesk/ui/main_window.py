@@ -31,12 +31,7 @@ from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
-from lampdesk.vault.keys import (
-    ENV_PASSPHRASE,
-    KeyMode,
-    PassphrasePrompt,
-    choose_mode_for_new_profile,
-)
+from lampdesk.vault.keys import ENV_PASSPHRASE, KeyMode, choose_mode_for_new_profile
 from lampdesk.vault.profiles import ProfileRegistry
 
 #: How often streamed text is painted: batching keeps the window responsive.
@@ -102,6 +97,9 @@ class MainWindow(QMainWindow):
         self.api_port = API_PORT
         self._profile = profile
         self.status = QLabel("Opening your profile… Everything stays on this computer.")
+        self.unlock_button = QPushButton("Unlock…")
+        self.unlock_button.setVisible(False)
+        self.unlock_button.clicked.connect(self._ask_passphrase)
 
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
@@ -117,7 +115,10 @@ class MainWindow(QMainWindow):
         options.addWidget(self.api_toggle)
         options.addWidget(self.api_status, 1)
         layout.addLayout(options)
-        layout.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.unlock_button)
+        layout.addLayout(status_row)
         central = QWidget()
         central.setLayout(layout)
         self.setCentralWidget(central)
@@ -129,7 +130,8 @@ class MainWindow(QMainWindow):
         self.thread_ = QThread(self)
         self.thread_.setObjectName("lampdesk-assistant")
         # One set of services (and so one copy of each model) for the window and the API.
-        self.lampdesk = LampDesk(paths, prompt=_fixed_passphrase(passphrase))
+        self._passphrase = passphrase
+        self.lampdesk = LampDesk(paths, prompt=self._give_passphrase)
         self.worker = AssistantWorker(self.lampdesk, profile)
         self.worker.moveToThread(self.thread_)
         self.ask_requested.connect(self.worker.ask)
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.worker.chunk.connect(self._on_chunk)
         self.worker.answered.connect(self._on_answered)
         self.worker.failed.connect(self._on_failed)
+        self.worker.locked.connect(self._on_locked)
         self.worker.busy.connect(self._on_busy)
         self.worker.feedback_saved.connect(self._on_feedback_saved)
         self.thread_.start()
@@ -278,6 +281,32 @@ class MainWindow(QMainWindow):
             self._asker = None
         self.error_shown.emit(message)
 
+    @Slot(str)
+    def _on_locked(self, message: str) -> None:
+        self._on_failed(message)
+        self.unlock_button.setVisible(True)
+
+    def _give_passphrase(self, what: str, confirm: bool) -> str:
+        """The core's passphrase prompt: the one typed on the GUI thread (never asked here)."""
+        if self._passphrase is None:
+            raise KeyUnavailableError(f"{what} is needed: use Unlock.")
+        return self._passphrase
+
+    @Slot()
+    def _ask_passphrase(self) -> None:
+        text, ok = QInputDialog.getText(
+            self, "Unlock LampDesk", "Passphrase:", QLineEdit.EchoMode.Password
+        )
+        if ok and text:
+            self.unlock_with(text)
+
+    def unlock_with(self, passphrase: str) -> None:
+        """Try the profile again with *passphrase* (from the Unlock dialog)."""
+        self._passphrase = passphrase
+        self.unlock_button.setVisible(False)
+        self.status.setText("Opening your profile…")
+        self.open_requested.emit()
+
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
         self.ask_button.setEnabled(not busy)
@@ -324,17 +353,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
-
-
-def _fixed_passphrase(passphrase: str | None) -> PassphrasePrompt:
-    """The passphrase asked for on the GUI thread, handed to the core when it needs one."""
-
-    def prompt(what: str, confirm: bool) -> str:
-        if passphrase is None:
-            raise KeyUnavailableError(f"{what} is needed.")
-        return passphrase
-
-    return prompt
 
 
 def _passphrase_for(paths: DataPaths, profile: str, parent: QWidget | None) -> str | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import LampDesk, Session
-from lampdesk.errors import LampdeskError
+from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
 
 
 class AssistantWorker(QObject):
@@ -20,6 +20,7 @@ class AssistantWorker(QObject):
     chunk = Signal(str)
     answered = Signal(dict)  # AskResult.as_json()
     failed = Signal(str)  # a message for the user
+    locked = Signal(str)  # the profile could not be unlocked: ask for the passphrase again
     busy = Signal(bool)
     feedback_saved = Signal(int, str)
 
@@ -80,6 +81,8 @@ class AssistantWorker(QObject):
         try:
             work()
             return True
+        except (WrongKeyError, KeyUnavailableError) as exc:
+            self.locked.emit(str(exc))
         except LampdeskError as exc:
             self.failed.emit(str(exc))
         except Exception:

@@ -145,3 +145,24 @@ def test_api_toggle_serves_with_a_token(qtbot: QtBot, window: MainWindow) -> Non
     assert window.api is None
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=2)
+
+
+def test_wrong_passphrase_then_unlock(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lampdesk.app import LampDesk
+
+    monkeypatch.setenv("LAMPDESK_PASSPHRASE", "the right one")
+    LampDesk(DataPaths.resolve()).open().close()
+    monkeypatch.delenv("LAMPDESK_PASSPHRASE")  # from now on only what is typed in the window
+    window = MainWindow(DataPaths.resolve(), "default", passphrase="a wrong one")
+    qtbot.addWidget(window, before_close_func=lambda w: w.shutdown())
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.unlock_button.isVisible(), timeout=30_000)
+        assert "Wrong passphrase" in window.status.text()
+        window.unlock_with("the right one")
+        qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=30_000)
+        assert not window.unlock_button.isVisible()
+    finally:
+        window.shutdown()
