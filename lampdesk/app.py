@@ -14,6 +14,7 @@ from lampdesk.prompting.builder import PromptBuilder
 from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template, parse_template
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
+from lampdesk.vault import lock
 from lampdesk.vault.keys import PassphrasePrompt
 from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry, Vault
 from lampdesk.vault.store import Store
@@ -30,9 +31,13 @@ class Session:
     store: Store
     profile: Profile
     assistant: Assistant
+    lock_path: Path | None = None
 
     def close(self) -> None:
         self.store.close()
+        if self.lock_path is not None:
+            lock.release(self.lock_path)
+            self.lock_path = None
 
 
 class LampDesk:
@@ -53,8 +58,27 @@ class LampDesk:
         self.embedder = embedder or Embedder()
 
     def open(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:
-        """Open profile *name*; with *create*, make it first if it does not exist."""
-        entry, store = self.vault.open_or_create(name) if create else self.vault.open(name)
+        """Open profile *name*; with *create*, make it first if it does not exist.
+
+        The profile is locked for this process before its key is tried, so a second process
+        waits briefly, then refuses with a clear message.
+        """
+        existing = self.vault.registry.find(name)
+        lock_path: Path | None = None
+        if existing is not None:
+            lock_path = self.paths.profile_lock(existing.id)
+            lock.acquire(lock_path, name)
+        try:
+            if existing is None and create:
+                entry, store = self.vault.create(name)
+                lock_path = self.paths.profile_lock(entry.id)
+                lock.acquire(lock_path, name)
+            else:
+                entry, store = self.vault.open(name)
+        except BaseException:
+            if lock_path is not None:
+                lock.release(lock_path)
+            raise
         profile = Profile(store)
         retriever = Retriever(profile, DenseIndex(self.paths.index_dir(entry.id)), self.embedder)
         own = profile.setting(TEMPLATE_SETTING)
@@ -64,7 +88,8 @@ class LampDesk:
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )
-        return Session(entry, store, profile, Assistant(profile, retriever, builder, self.engine))
+        assistant = Assistant(profile, retriever, builder, self.engine)
+        return Session(entry, store, profile, assistant, lock_path)
 
     def close(self) -> None:
         """Free the models; sessions are closed by their owners."""

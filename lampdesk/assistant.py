@@ -122,6 +122,7 @@ class Assistant:
         if not question:
             raise UsageError("The question is empty.")
         started = time.perf_counter()
+        self.engine.load_in_background()  # in parallel with retrieval (and its imports)
         cancel = cancel or threading.Event()
         request_id = uuid.uuid4().hex[:12]
         attributes = self.profile.attributes() if personalize else {}

@@ -36,3 +36,11 @@ class PromptTooLongError(LampdeskError):
 
 class UsageError(LampdeskError):
     """The command line or an argument is malformed."""
+
+
+class ProfileBusyError(LampdeskError):
+    """Another LampDesk process has the profile open."""
+
+
+class ResidentError(LampdeskError):
+    """The running LampDesk stopped or broke off while serving a command."""

@@ -83,6 +83,15 @@ class DataPaths:
         """One line per API request: method, path, status, time; never user text."""
         return self.root / "logs" / "api.log"
 
+    @property
+    def resident_socket(self) -> Path:
+        """Where a running LampDesk (window or ``serve``) takes commands from ``lampdesk``."""
+        return self.root / "resident.sock"
+
+    def profile_lock(self, profile_id: str) -> Path:
+        """Held by the one process that has the profile open (holds no content)."""
+        return self.profile_dir(profile_id) / "lock"
+
     def profile_dir(self, profile_id: str) -> Path:
         return self.profiles_dir / profile_id
 

@@ -379,9 +379,13 @@ def serve(app: LampDesk, profile: str, host: str, port: int, token: str) -> None
     """Run the API until interrupted (blocking)."""
     import uvicorn
 
+    from lampdesk.cli import resident_runner
+    from lampdesk.resident import ResidentServer
+
     check_loopback(host)
     service = ApiService(app, profile, token)
     service.session(profile)  # open (and unlock) the default profile before listening
+    resident = ResidentServer(app.paths, resident_runner(app))
     config = uvicorn.Config(
         Guard(create_app(service), service),
         host=host,
@@ -392,4 +396,5 @@ def serve(app: LampDesk, profile: str, host: str, port: int, token: str) -> None
     try:
         uvicorn.Server(config).run()
     finally:
+        resident.stop()
         service.close()

@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from lampdesk import __version__
 from lampdesk.cli import (
@@ -26,6 +28,10 @@ from lampdesk.cli import (
 from lampdesk.cli.context import Context
 from lampdesk.errors import LampdeskError
 from lampdesk.vault.profiles import DEFAULT_PROFILE
+
+if TYPE_CHECKING:
+    from lampdesk.app import LampDesk, Session
+    from lampdesk.resident import CommandRunner
 
 EXIT_BUG = 70
 ENV_PROFILE = "LAMPDESK_PROFILE"
@@ -59,10 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands a resident LampDesk does not run for others: they start or measure processes.
+NOT_FORWARDED = frozenset({None, "gui", "serve", "bench"})
+ENV_NO_RESIDENT = "LAMPDESK_NO_RESIDENT"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     os.umask(0o077)  # everything LampDesk writes is for this user only
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.command not in NOT_FORWARDED and not args.smoke and not os.environ.get(ENV_NO_RESIDENT):
+        from lampdesk.paths import DataPaths
+        from lampdesk.resident import forward
+
+        forwarded = forward(DataPaths.resolve(args.data_dir), argv)
+        if forwarded is not None:
+            return forwarded
     if args.smoke:
         from lampdesk.ui.smoke import run_smoke
 
@@ -71,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lampdesk.ui.main_window import run_gui
 
         return run_gui(args.data_dir, args.profile)
-    ctx = Context(args.data_dir, args.profile)
+    return run_command(Context(args.data_dir, args.profile), args)
+
+
+def run_command(ctx: Context, args: argparse.Namespace) -> int:
+    """Run a parsed command: known errors become one line and an exit code, bugs a traceback."""
     try:
         return int(args.handler(ctx, args))
     except LampdeskError as exc:
@@ -86,3 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
     finally:
         ctx.close()
+
+
+def resident_runner(app: LampDesk) -> CommandRunner:
+    """What a resident LampDesk (the window, ``serve``) runs for ``lampdesk`` commands."""
+    sessions: dict[str, Session] = {}
+
+    def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                args = build_parser().parse_args(list(argv))
+            except SystemExit as exc:  # argparse has printed why
+                return int(exc.code or 0)
+            if args.command in NOT_FORWARDED or args.smoke:
+                print("lampdesk: error: run this command directly, not through the app.", file=err)
+                return 2
+            return run_command(Context(None, args.profile, app=app, sessions=sessions), args)
+
+    return run

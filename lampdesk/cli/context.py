@@ -31,10 +31,21 @@ def print_json(data: Any) -> None:
 
 
 class Context:
-    def __init__(self, data_dir: str | None, profile: str) -> None:
-        self.paths = DataPaths.resolve(data_dir)
+    """A command's services: built here for one command, or lent by a resident LampDesk."""
+
+    def __init__(
+        self,
+        data_dir: str | None,
+        profile: str,
+        *,
+        app: LampDesk | None = None,
+        sessions: dict[str, Session] | None = None,
+    ) -> None:
+        self.paths = app.paths if app is not None else DataPaths.resolve(data_dir)
         self.profile_name = profile
-        self._app: LampDesk | None = None
+        self.resident = app is not None
+        self._app: LampDesk | None = app
+        self._sessions = sessions
         self._session: Session | None = None
 
     @property
@@ -47,11 +58,17 @@ class Context:
 
     def session(self, *, create: bool = True) -> Session:
         """The profile named on the command line, opened (and with *create*, made) once."""
+        if self._sessions is not None:  # resident: keep profiles open between commands
+            if self.profile_name not in self._sessions:
+                self._sessions[self.profile_name] = self.app.open(self.profile_name, create=create)
+            return self._sessions[self.profile_name]
         if self._session is None:
             self._session = self.app.open(self.profile_name, create=create)
         return self._session
 
     def close(self) -> None:
+        if self.resident:
+            return  # the services belong to the resident process
         if self._session is not None:
             self._session.close()
             self._session = None

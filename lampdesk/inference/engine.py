@@ -165,6 +165,12 @@ class Engine:
         """Load the model (on the owner thread) if it is not loaded yet."""
         self._call(self._load)
 
+    def load_in_background(self) -> None:
+        """Start loading now, on the owner thread, while the caller does other work (such
+        as importing the embedder); a failure shows on the next use."""
+        if not self.loaded:
+            self._submit(self._load)
+
     def _load(self) -> Any:
         try:
             return self._load_chosen()

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from lampdesk.app import LampDesk
+from lampdesk.cli import resident_runner
 from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths
+from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.why_panel import WhyPanel
@@ -146,6 +148,14 @@ class MainWindow(QMainWindow):
         self.worker.busy.connect(self._on_busy)
         self.worker.feedback_saved.connect(self._on_feedback_saved)
         self.thread_.start()
+
+        # While the window is open, `lampdesk` commands in a terminal run here, with the models
+        # already loaded (and the profile not opened twice).
+        self.resident: ResidentServer | None = None
+        try:
+            self.resident = ResidentServer(paths, resident_runner(self.lampdesk))
+        except OSError:
+            self.resident = None  # another LampDesk already serves this data directory
 
         self.quick_ask = QuickAsk(self)
         self.quick_ask.asked.connect(self._on_quick_ask)
@@ -342,6 +352,9 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.tray.hide()
+        if self.resident is not None:
+            self.resident.stop()
+            self.resident = None
         if self.api is not None:
             self.api.stop()
             self.api = None
