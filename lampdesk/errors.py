@@ -36,3 +36,7 @@ class PromptTooLongError(LampdeskError):
 
 class UsageError(LampdeskError):
     """The command line or an argument is malformed."""
+
+
+class ImportFileError(LampdeskError):
+    """An export file is not one, is damaged, altered or too new, or its passphrase is wrong."""

@@ -14,14 +14,14 @@ import traceback
 from collections.abc import Sequence
 
 from lampdesk import __version__
-from lampdesk.cli import ask_cmds, memory_cmds, profile_cmds
+from lampdesk.cli import ask_cmds, memory_cmds, profile_cmds, vault_cmds
 from lampdesk.cli.context import Context
 from lampdesk.errors import LampdeskError
-from lampdesk.vault.profiles import DEFAULT_PROFILE
+from lampdesk.paths import DataPaths
+from lampdesk.vault.profiles import ENV_PROFILE, resolve_profile_name
 
 EXIT_BUG = 70
-ENV_PROFILE = "LAMPDESK_PROFILE"
-COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds)
+COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds, vault_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="where profiles live (default: per-user data dir)")
     parser.add_argument(
         "--profile",
-        default=os.environ.get(ENV_PROFILE, DEFAULT_PROFILE),
-        help="the profile to use (default: %(default)s)",
+        default=None,
+        help=f"the profile to use (default: ${ENV_PROFILE}, else the one chosen with "
+        "'profile use', else 'default')",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -47,11 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # everything LampDesk writes is for this user only
     args = build_parser().parse_args(argv)
+    try:
+        profile = resolve_profile_name(DataPaths.resolve(args.data_dir), args.profile)
+    except LampdeskError as exc:
+        print(f"lampdesk: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     if args.command in (None, "gui"):
         from lampdesk.ui.main_window import run_gui
 
-        return run_gui(args.data_dir, args.profile)
-    ctx = Context(args.data_dir, args.profile)
+        return run_gui(args.data_dir, profile)
+    ctx = Context(args.data_dir, profile)
     try:
         return int(args.handler(ctx, args))
     except LampdeskError as exc:

@@ -16,6 +16,9 @@ from lampdesk.vault.keys import KeyMode, ProfileKey
 from lampdesk.vault.migrations import MIGRATIONS, Migration
 
 Row = tuple[Any, ...]
+#: What a statement raises when the data breaks a constraint (for callers that map it to a
+#: known error, such as an import whose rows do not fit).
+DatabaseError = sqlcipher3.Error
 
 
 def utc_now() -> str:
@@ -100,6 +103,34 @@ class Store:
                     "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
                     (migration.name, utc_now()),
                 )
+
+    # -- keys and health ---------------------------------------------------------------------
+
+    def rekey(self, new_key: ProfileKey) -> None:
+        """Re-encrypt every page under *new_key* (SQLCipher ``PRAGMA rekey``), atomically."""
+        with self._lock:
+            self._conn.execute(f"PRAGMA rekey = {new_key.pragma_value()}")
+            # Fold the WAL into the main file so no page under the old key stays behind.
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def integrity_problems(self) -> list[str]:
+        """What SQLCipher's page HMAC check and SQLite's structure check find; empty when sound."""
+        problems = [
+            " ".join(str(c) for c in row) for row in self.query("PRAGMA cipher_integrity_check")
+        ]
+        problems += [
+            str(row[0]) for row in self.query("PRAGMA integrity_check") if str(row[0]) != "ok"
+        ]
+        return problems
+
+    def tables(self) -> list[str]:
+        """User tables, in creation order (FTS shadow tables included)."""
+        rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid")
+        return [str(name) for (name,) in rows if not str(name).startswith("sqlite_")]
+
+    def columns(self, table: str) -> list[str]:
+        return [str(row[1]) for row in self.query(f'PRAGMA table_info("{table}")')]
 
     @property
     def schema_version(self) -> list[str]:
