@@ -129,13 +129,12 @@ def import_profile(ctx: Context, args: argparse.Namespace) -> int:
         raise ImportFileError(f"Cannot read {args.file}: {exc.strerror}.") from exc
     # Format, version and authenticity are all checked before anything is touched.
     portable.read_header(data)
-    payload = portable.read_export(data, keys.export_passphrase(terminal_prompt, confirm=False))
-    vault = ctx.app.vault
-    if args.merge:
-        _, store = vault.open(args.merge)
-        with store:
-            report = portable.merge_into(store, payload)
-        name = args.merge
+    passphrase = keys.export_passphrase(terminal_prompt, confirm=False)
+    result = portable.import_profile(
+        ctx.app.vault, data, passphrase, as_name=args.as_name, merge=args.merge
+    )
+    name, payload, report = result.name, result.payload, result.merge
+    if report is not None:
         added = sum(report.added.values())
         dupes = sum(report.duplicates.values())
         print(
@@ -144,8 +143,6 @@ def import_profile(ctx: Context, args: argparse.Namespace) -> int:
             f"{report.attributes_kept} kept."
         )
     else:
-        name = args.as_name or payload.profile_name
-        vault.create_staged(name, portable.fill_new_profile(payload))
         print(f"Imported profile {name!r}: {payload.count('memories')} memories.")
     if not args.no_index and payload.count("memories"):
         print("Rebuilding the search index from the imported memories...", file=sys.stderr)

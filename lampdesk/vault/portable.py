@@ -35,8 +35,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from lampdesk import __version__
-from lampdesk.errors import ImportFileError, StoreError
+from lampdesk.errors import ImportFileError, StoreError, UsageError
+from lampdesk.paths import validate_profile_name
 from lampdesk.vault.migrations import MIGRATIONS
+from lampdesk.vault.profiles import Vault
 from lampdesk.vault.store import DatabaseError, Store, utc_now
 
 MAGIC = b"LAMPDESK-PROFILE"
@@ -446,3 +448,40 @@ def _merge_rows(
             continue
         report.bump("added", name)
         store.execute(_insert_sql(name, list(row), "INSERT OR IGNORE"), list(row.values()))
+
+
+# -- the whole import, as the CLI runs it ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    name: str
+    payload: ExportPayload
+    merge: MergeReport | None
+
+
+def import_profile(
+    vault: Vault,
+    data: bytes,
+    passphrase: str,
+    *,
+    as_name: str | None = None,
+    merge: str | None = None,
+) -> ImportResult:
+    """Check, decrypt and validate *data*, then import it all or nothing: as a new profile
+    (built in a staging directory and renamed into place) or merged into *merge* (one
+    transaction). Any fault in the file raises :class:`ImportFileError` and changes nothing."""
+    payload = read_export(data, passphrase)
+    if merge is not None:
+        _, store = vault.open(merge)
+        with store:
+            return ImportResult(merge, payload, merge_into(store, payload))
+    name = as_name or payload.profile_name
+    try:
+        validate_profile_name(name)
+    except UsageError:
+        if as_name is not None:
+            raise
+        raise ImportFileError(_damaged("the profile name it holds is not allowed")) from None
+    vault.create_staged(name, fill_new_profile(payload))
+    return ImportResult(name, payload, None)

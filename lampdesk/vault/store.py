@@ -116,12 +116,16 @@ class Store:
 
     def integrity_problems(self) -> list[str]:
         """What SQLCipher's page HMAC check and SQLite's structure check find; empty when sound."""
-        problems = [
-            " ".join(str(c) for c in row) for row in self.query("PRAGMA cipher_integrity_check")
-        ]
-        problems += [
-            str(row[0]) for row in self.query("PRAGMA integrity_check") if str(row[0]) != "ok"
-        ]
+        problems: list[str] = []
+        for pragma in ("cipher_integrity_check", "integrity_check"):
+            try:
+                rows = self.query(f"PRAGMA {pragma}")
+            except sqlcipher3.DatabaseError as exc:
+                problems.append(f"{pragma}: {exc}")
+                continue
+            problems += [
+                f"{pragma}: " + " ".join(str(c) for c in row) for row in rows if row != ("ok",)
+            ]
         return problems
 
     def tables(self) -> list[str]:
