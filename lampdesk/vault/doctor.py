@@ -6,6 +6,7 @@ is rebuilt when the two disagree. Nothing here prints user content: only names, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -98,7 +99,7 @@ def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:
         return Finding("index", "ok", f"{len(indexed)} vectors{note}")
     try:
         if indexed is None:
-            shutil.rmtree(index_dir, ignore_errors=True)
+            _forget_broken_index(index_dir)
         _rebuild_index(index_dir, vectors, indexed or set())
     except Exception as exc:  # the store is intact; only the derived index could not be made
         return Finding("index", "problem", f"could not rebuild the index: {type(exc).__name__}")
@@ -114,6 +115,16 @@ def _index_ids(index_dir: Path) -> set[int]:
     from lampdesk.retrieval.dense import DenseIndex
 
     return DenseIndex(index_dir).ids()
+
+
+def _forget_broken_index(index_dir: Path) -> None:
+    """Remove an unreadable Chroma directory, and Chroma's in-process cache of it, which would
+    otherwise hand the broken instance back for the same path."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with contextlib.suppress(Exception):  # stopping a half-opened instance may fail as well
+        SharedSystemClient.clear_system_cache()
+    shutil.rmtree(index_dir, ignore_errors=True)
 
 
 def _rebuild_index(index_dir: Path, vectors: dict[int, bytes], indexed: set[int]) -> None:
