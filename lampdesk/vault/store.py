@@ -71,6 +71,8 @@ class Store:
         store = cls(path, conn)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            # Sorts and temporary tables stay in memory: nothing of the profile in temp files.
+            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             store._migrate(migrations)
