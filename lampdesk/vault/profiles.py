@@ -195,8 +195,7 @@ class Vault:
         entry = self.registry.get(name)
         self.registry.remove(entry)
         shutil.rmtree(self.paths.profile_dir(entry.id), ignore_errors=True)
-        if entry.key_mode is KeyMode.KEYRING or keys.keyring_usable():
-            keys.delete_all_keyring_keys(entry.id)
+        keys.delete_all_keyring_keys(entry.id)
         return entry
 
     def rekey(self, name: str, to: KeyMode | None = None) -> ProfileEntry:

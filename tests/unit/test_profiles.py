@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from lampdesk.errors import KeyUnavailableError, StoreError, UsageError, WrongKeyError
+from lampdesk.errors import (
+    KeyUnavailableError,
+    ProfileNotFoundError,
+    StoreError,
+    UsageError,
+    WrongKeyError,
+)
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.vault import doctor
@@ -33,7 +39,7 @@ def test_active_profile_is_used_when_none_is_named(
     assert resolve_profile_name(paths, "home") == "home"
     monkeypatch.setenv("LAMPDESK_PROFILE", "env")
     assert resolve_profile_name(paths, None) == "env"
-    with pytest.raises(Exception, match="no profile named"):
+    with pytest.raises(ProfileNotFoundError, match="no profile named"):
         vault.use("nobody")
 
 
