@@ -78,7 +78,7 @@ def test_canary_entered_every_way_is_in_no_file(
             exported, portable.export_bytes(store, entry.name, EXPORT_PASSPHRASE, FAST_KDF)
         )
     outputs.append(cli("profile", "import", str(exported)))
-    outputs.append(cli("profile", "import", str(exported), "--merge", "default"))
+    outputs.append(cli("profile", "import", str(exported), "--merge", "default", "--no-index"))
     outputs.append(cli("doctor"))
     for done in outputs:
         assert done.returncode == 0, done.stderr
