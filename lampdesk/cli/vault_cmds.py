@@ -145,7 +145,8 @@ def import_profile(ctx: Context, args: argparse.Namespace) -> int:
     else:
         print(f"Imported profile {name!r}: {payload.count('memories')} memories.")
     if not args.no_index and payload.count("memories"):
-        print("Rebuilding the search index from the imported memories...", file=sys.stderr)
+        count = payload.count("memories")
+        print(f"Rebuilding the search index: embedding {count} memories...", file=sys.stderr)
         session = ctx.app.open(name, create=False)
         try:
             session.assistant.index()

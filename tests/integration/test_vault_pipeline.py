@@ -109,7 +109,7 @@ def test_export_import_round_trip_answers_the_same(
     fresh = tmp_path / "fresh"
     done = Cli(fresh, env)("profile", "import", str(exported))
     assert done.returncode == 0, done.stderr
-    assert "Rebuilding the search index" in done.stderr
+    assert "Rebuilding the search index: embedding 3 memories" in done.stderr
 
     assert dump_profile(fresh, "default") == dump_profile(data_dir, "default")
     other = LampDesk(DataPaths(fresh), engine=engine, embedder=embedder).open(create=False)
