@@ -385,18 +385,21 @@ def _merge_keyed(
     if table is None:
         return {}
     mapping: dict[int, int] = {}
-    where = " AND ".join(f'"{c}" IS ?' for c in identity)
+    cols = ", ".join(f'"{c}"' for c in identity)
+    # One read of what is there, then lookups in memory: a merge stays linear in the rows.
+    existing = {
+        tuple(row[1:]): int(row[0]) for row in store.query(f'SELECT id, {cols} FROM "{name}"')
+    }
     for row in _rows(table, ["id", *identity], name):
         old_id = row.pop("id")
-        found = store.query(
-            f'SELECT id FROM "{name}" WHERE {where} LIMIT 1', [row[c] for c in identity]
-        )
-        if found:
+        key = tuple(row[c] for c in identity)
+        if key in existing:
             report.bump("duplicates", name)
-            new_id = int(found[0][0])
+            new_id = existing[key]
         else:
             report.bump("added", name)
             new_id = store.execute(_insert_sql(name, list(row)), list(row.values()))
+            existing[key] = new_id
         if isinstance(old_id, int):
             mapping[old_id] = new_id
     return mapping
@@ -431,6 +434,9 @@ def _merge_rows(
     report: MergeReport,
 ) -> None:
     """Other tables: references remapped, an own ``id`` renumbered, exact duplicates skipped."""
+    columns = [c for c in table.columns if c != "id"]
+    cols = ", ".join(f'"{c}"' for c in columns)
+    existing = {tuple(r) for r in store.query(f'SELECT {cols} FROM "{name}"')} if cols else set()
     for row in _rows(table, [], name):
         row.pop("id", None)
         skip = False
@@ -440,13 +446,14 @@ def _merge_rows(
                     skip = True  # it refers to something the file does not hold
                     break
                 row[column] = mapping[row[column]]
-        if skip:
+        if skip or not row:
             continue
-        where = " AND ".join(f'"{c}" IS ?' for c in row)
-        if row and store.query(f'SELECT 1 FROM "{name}" WHERE {where} LIMIT 1', list(row.values())):
+        key = tuple(row[c] for c in columns)
+        if key in existing:
             report.bump("duplicates", name)
             continue
         report.bump("added", name)
+        existing.add(key)
         store.execute(_insert_sql(name, list(row), "INSERT OR IGNORE"), list(row.values()))
 
 
