@@ -1,6 +1,7 @@
 """Which profiles exist and how each is keyed; opening and creating them.
 
-The registry file ``profiles.json`` holds profile names, ids and key modes: no user content.
+The registry file ``profiles.json`` holds profile names, ids, key modes and the active profile's
+name: no user content.
 """
 
 from __future__ import annotations
