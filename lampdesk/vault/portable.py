@@ -54,8 +54,9 @@ MAX_KDF_MEMORY = 256 * 1024 * 1024
 MIN_LOG2_N = 12
 
 #: Not exported: bookkeeping, the profile's identity (an import gets its own), derived data
-#: (vectors; full-text tables, which triggers refill on insert).
-_NOT_EXPORTED = {"profile", "schema_migrations", "memory_vectors"}
+#: (vectors; full-text tables, which triggers refill on insert; the engine's saved KV prefixes,
+#: a cache that main's migration 0004 adds).
+_NOT_EXPORTED = {"profile", "schema_migrations", "memory_vectors", "prefix_states"}
 
 Scalar = str | int | float | None
 
