@@ -42,5 +42,5 @@ class ProfileBusyError(LampdeskError):
     """Another LampDesk process has the profile open."""
 
 
-class ResidentError(LampdeskError):
-    """The running LampDesk stopped or broke off while serving a command."""
+class ImportFileError(LampdeskError):
+    """An export file is not one, is damaged, altered or too new, or its passphrase is wrong."""

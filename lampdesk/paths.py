@@ -18,6 +18,7 @@ from lampdesk.errors import UsageError
 
 APP_NAME = "LampDesk"
 ENV_DATA_DIR = "LAMPDESK_DATA_DIR"
+STAGING_PREFIX = ".staging-"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
@@ -101,6 +102,30 @@ class DataPaths:
     def index_dir(self, profile_id: str) -> Path:
         """Chroma's directory for the profile: ids and vectors only, never text."""
         return self.profile_dir(profile_id) / "index"
+
+    def staging_dir(self, token: str) -> Path:
+        """A temporary sibling of the profile directories, renamed into place when complete.
+
+        It lies inside the data directory (never the system temp dir), so a rename is atomic and
+        nothing half-built ever lands outside the 0700 tree.
+        """
+        return self.profiles_dir / f"{STAGING_PREFIX}{token}"
+
+    def staging_dirs(self) -> list[Path]:
+        """Left-over staging directories (from an import that was killed)."""
+        if not self.profiles_dir.is_dir():
+            return []
+        return sorted(p for p in self.profiles_dir.iterdir() if p.name.startswith(STAGING_PREFIX))
+
+    def profile_dirs(self) -> list[Path]:
+        """Every profile directory present on disk, registered or not."""
+        if not self.profiles_dir.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.profiles_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(STAGING_PREFIX)
+        )
 
     def ensure_root(self) -> Path:
         ensure_private_dir(self.root)

@@ -24,18 +24,27 @@ from lampdesk.cli import (
     memory_cmds,
     model_cmds,
     profile_cmds,
+    vault_cmds,
 )
 from lampdesk.cli.context import Context
 from lampdesk.errors import LampdeskError
-from lampdesk.vault.profiles import DEFAULT_PROFILE
+from lampdesk.paths import DataPaths
+from lampdesk.vault.profiles import ENV_PROFILE, resolve_profile_name
 
 if TYPE_CHECKING:
     from lampdesk.app import LampDesk, Session
     from lampdesk.resident import CommandRunner
 
 EXIT_BUG = 70
-ENV_PROFILE = "LAMPDESK_PROFILE"
-COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds, inference_cmds, model_cmds, api_cmds)
+COMMAND_MODULES = (
+    profile_cmds,
+    vault_cmds,
+    memory_cmds,
+    ask_cmds,
+    inference_cmds,
+    model_cmds,
+    api_cmds,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="where profiles live (default: per-user data dir)")
     parser.add_argument(
         "--profile",
-        default=os.environ.get(ENV_PROFILE, DEFAULT_PROFILE),
-        help="the profile to use (default: %(default)s)",
+        default=None,
+        help=f"the profile to use (default: ${ENV_PROFILE}, else the one chosen with "
+        "'profile use', else 'default')",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -65,9 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands a resident LampDesk does not run for others: they start or measure processes.
-NOT_FORWARDED = frozenset({None, "gui", "serve", "bench"})
+#: Commands a running LampDesk runs for ``lampdesk`` in a terminal, with its loaded models and
+#: open profile. The others start or measure processes, read files or the terminal's own
+#: environment (export and import passphrases, paths relative to the terminal), or change keys.
+FORWARDED = frozenset({"ask", "remember", "memory", "history", "rule", "log", "settings"})
+FORWARDED_ACTIONS = {"profile": {"set", "unset", "show", "list"}, "template": {"show", "reset"}}
 ENV_NO_RESIDENT = "LAMPDESK_NO_RESIDENT"
+
+
+def forwardable(args: argparse.Namespace) -> bool:
+    if args.smoke:
+        return False
+    if args.command in FORWARDED:
+        return True
+    action = getattr(args, f"{args.command}_command", None)
+    return action in FORWARDED_ACTIONS.get(args.command, set())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,22 +97,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # everything LampDesk writes is for this user only
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    if args.command not in NOT_FORWARDED and not args.smoke and not os.environ.get(ENV_NO_RESIDENT):
-        from lampdesk.paths import DataPaths
+    paths = DataPaths.resolve(args.data_dir)
+    try:
+        profile = resolve_profile_name(paths, args.profile)
+    except LampdeskError as exc:
+        print(f"lampdesk: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if forwardable(args) and not os.environ.get(ENV_NO_RESIDENT):
         from lampdesk.resident import forward
 
-        forwarded = forward(DataPaths.resolve(args.data_dir), argv)
+        # The profile is decided here, from this process's environment and flags.
+        forwarded = forward(paths, ["--profile", profile, *argv])
         if forwarded is not None:
             return forwarded
     if args.smoke:
         from lampdesk.ui.smoke import run_smoke
 
-        return run_smoke(args.data_dir, args.profile, started, args.screenshot)
+        return run_smoke(args.data_dir, profile, started, args.screenshot)
     if args.command in (None, "gui"):
         from lampdesk.ui.main_window import run_gui
 
-        return run_gui(args.data_dir, args.profile)
-    return run_command(Context(args.data_dir, args.profile), args)
+        return run_gui(args.data_dir, profile)
+    return run_command(Context(args.data_dir, profile), args)
 
 
 def run_command(ctx: Context, args: argparse.Namespace) -> int:
@@ -121,9 +149,10 @@ def resident_runner(app: LampDesk) -> CommandRunner:
                 args = build_parser().parse_args(list(argv))
             except SystemExit as exc:  # argparse has printed why
                 return int(exc.code or 0)
-            if args.command in NOT_FORWARDED or args.smoke:
+            if not forwardable(args):
                 print("lampdesk: error: run this command directly, not through the app.", file=err)
                 return 2
-            return run_command(Context(None, args.profile, app=app, sessions=sessions), args)
+            profile = resolve_profile_name(app.paths, args.profile)
+            return run_command(Context(None, profile, app=app, sessions=sessions), args)
 
     return run

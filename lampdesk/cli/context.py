@@ -17,8 +17,13 @@ if TYPE_CHECKING:
 def terminal_prompt(what: str, confirm: bool) -> str:
     """Ask for a passphrase on the terminal (never echoed)."""
     if not sys.stdin.isatty():
+        variable = "LAMPDESK_PASSPHRASE"
+        if what.startswith("New passphrase"):
+            variable = "LAMPDESK_NEW_PASSPHRASE"
+        elif "export file" in what:
+            variable = "LAMPDESK_EXPORT_PASSPHRASE"
         raise KeyUnavailableError(
-            f"{what} is needed, but there is no terminal to ask in: set LAMPDESK_PASSPHRASE."
+            f"{what} is needed, but there is no terminal to ask in: set {variable}."
         )
     passphrase = getpass.getpass(f"{what}: ")
     if confirm and getpass.getpass("Repeat it: ") != passphrase:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from lampdesk.cli import vault_cmds
 from lampdesk.cli.context import Context, print_json
 from lampdesk.profile import parse_attribute
 
@@ -22,7 +23,9 @@ def register(commands: Any) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=show_profile)
     list_ = actions.add_parser("list", help="list the profiles of this installation")
+    list_.add_argument("--json", action="store_true")
     list_.set_defaults(handler=list_profiles)
+    vault_cmds.add_profile_actions(actions)
 
 
 def set_attributes(ctx: Context, args: argparse.Namespace) -> int:
@@ -62,6 +65,23 @@ def show_profile(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def list_profiles(ctx: Context, args: argparse.Namespace) -> int:
-    for entry in ctx.app.vault.registry.entries():
-        print(f"{entry.name}\t{entry.key_mode.value}\t{entry.created_at}")
+    registry = ctx.app.vault.registry
+    active = registry.active()
+    entries = registry.entries()
+    if args.json:
+        print_json(
+            [
+                {
+                    "name": e.name,
+                    "key": e.key_mode.value,
+                    "created_at": e.created_at,
+                    "active": e.name == active,
+                }
+                for e in entries
+            ]
+        )
+        return 0
+    for entry in entries:
+        mark = "*" if entry.name == active else " "
+        print(f"{mark} {entry.name}\t{entry.key_mode.value}\t{entry.created_at}")
     return 0

@@ -17,6 +17,10 @@ from enum import StrEnum
 from lampdesk.errors import KeyUnavailableError
 
 ENV_PASSPHRASE = "LAMPDESK_PASSPHRASE"
+#: The new passphrase for ``profile passphrase`` / ``profile rekey`` in scripts.
+ENV_NEW_PASSPHRASE = "LAMPDESK_NEW_PASSPHRASE"
+#: The passphrase of an export file for ``profile export`` / ``profile import`` in scripts.
+ENV_EXPORT_PASSPHRASE = "LAMPDESK_EXPORT_PASSPHRASE"
 KEYRING_SERVICE = "LampDesk"
 
 #: Asks the user for a passphrase; the argument says what for. ``confirm`` asks twice.
@@ -61,22 +65,45 @@ def keyring_usable() -> bool:
         return False
 
 
-def _keyring_account(profile_id: str) -> str:
-    return f"profile:{profile_id}"
+def _keyring_account(profile_id: str, *, pending: bool = False) -> str:
+    # A key being rolled in (rekey) waits under its own account until the database uses it, so
+    # a crash between the two steps never leaves a database whose key is nowhere.
+    return f"profile:{profile_id}" + (":pending" if pending else "")
 
 
-def new_keyring_key(profile_id: str) -> ProfileKey:
-    """Make a random raw key for a new profile and store it in the keyring."""
+def _set_secret(profile_id: str, secret: str, *, pending: bool = False) -> None:
     import keyring
 
-    secret = secrets.token_hex(32)
     try:
-        keyring.set_password(KEYRING_SERVICE, _keyring_account(profile_id), secret)
+        keyring.set_password(KEYRING_SERVICE, _keyring_account(profile_id, pending=pending), secret)
     except Exception as exc:  # backends raise their own errors (D-Bus, Windows, macOS)
         raise KeyUnavailableError(
             f"The OS keyring refused to store the profile key: {exc}"
         ) from exc
+
+
+def new_keyring_key(profile_id: str, *, pending: bool = False) -> ProfileKey:
+    """Make a random raw key and store it in the keyring (with *pending*, as the next key)."""
+    secret = secrets.token_hex(32)
+    _set_secret(profile_id, secret, pending=pending)
     return ProfileKey(KeyMode.KEYRING, secret)
+
+
+def pending_keyring_key(profile_id: str) -> ProfileKey | None:
+    """The key of an unfinished rekey, if the keyring holds one."""
+    import keyring
+
+    try:
+        secret = keyring.get_password(KEYRING_SERVICE, _keyring_account(profile_id, pending=True))
+    except Exception:  # no keyring at all: then there is no pending key either
+        return None
+    return ProfileKey(KeyMode.KEYRING, secret) if secret else None
+
+
+def promote_pending_key(profile_id: str, key: ProfileKey) -> None:
+    """Make the pending key the profile's key, then drop the pending entry."""
+    _set_secret(profile_id, key.secret)
+    delete_keyring_key(profile_id, pending=True)
 
 
 def keyring_key(profile_id: str, profile_name: str) -> ProfileKey:
@@ -98,12 +125,20 @@ def keyring_key(profile_id: str, profile_name: str) -> ProfileKey:
     return ProfileKey(KeyMode.KEYRING, secret)
 
 
-def delete_keyring_key(profile_id: str) -> None:
+def delete_keyring_key(profile_id: str, *, pending: bool = False) -> None:
     import keyring
     from keyring.errors import PasswordDeleteError
 
     with contextlib.suppress(PasswordDeleteError):
-        keyring.delete_password(KEYRING_SERVICE, _keyring_account(profile_id))
+        keyring.delete_password(KEYRING_SERVICE, _keyring_account(profile_id, pending=pending))
+
+
+def delete_all_keyring_keys(profile_id: str) -> None:
+    """Remove the profile's key and any pending one (a deleted profile leaves no secret)."""
+    if not keyring_usable():
+        return
+    delete_keyring_key(profile_id)
+    delete_keyring_key(profile_id, pending=True)
 
 
 def passphrase_key(
@@ -121,6 +156,36 @@ def passphrase_key(
     if not passphrase:
         raise KeyUnavailableError("An empty passphrase cannot protect a profile.")
     return ProfileKey(KeyMode.PASSPHRASE, passphrase)
+
+
+def new_passphrase_key(profile_name: str, prompt: PassphrasePrompt | None) -> ProfileKey:
+    """The new passphrase of a profile: ``$LAMPDESK_NEW_PASSPHRASE`` or asked twice."""
+    passphrase = os.environ.get(ENV_NEW_PASSPHRASE)
+    if passphrase is None:
+        if prompt is None:
+            raise KeyUnavailableError(
+                f"A new passphrase for profile {profile_name!r} is needed: set "
+                f"{ENV_NEW_PASSPHRASE} or run LampDesk in a terminal."
+            )
+        passphrase = prompt(f"New passphrase for profile {profile_name!r}", True)
+    if not passphrase:
+        raise KeyUnavailableError("An empty passphrase cannot protect a profile.")
+    return ProfileKey(KeyMode.PASSPHRASE, passphrase)
+
+
+def export_passphrase(prompt: PassphrasePrompt | None, *, confirm: bool) -> str:
+    """The passphrase of an export file: ``$LAMPDESK_EXPORT_PASSPHRASE`` or asked."""
+    passphrase = os.environ.get(ENV_EXPORT_PASSPHRASE)
+    if passphrase is None:
+        if prompt is None:
+            raise KeyUnavailableError(
+                f"The export file needs a passphrase: set {ENV_EXPORT_PASSPHRASE} or run "
+                "LampDesk in a terminal."
+            )
+        passphrase = prompt("Passphrase of the export file", confirm)
+    if not passphrase:
+        raise KeyUnavailableError("An empty passphrase cannot protect an export file.")
+    return passphrase
 
 
 def choose_mode_for_new_profile() -> KeyMode:

@@ -1,22 +1,28 @@
 """Which profiles exist and how each is keyed; opening and creating them.
 
-The registry file ``profiles.json`` holds profile names, ids and key modes: no user content.
+The registry file ``profiles.json`` holds profile names, ids, key modes and the active profile's
+name: no user content.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
-from lampdesk.errors import ProfileNotFoundError, StoreError
-from lampdesk.paths import DataPaths, atomic_write, validate_profile_name
+from lampdesk.errors import KeyUnavailableError, ProfileNotFoundError, StoreError, WrongKeyError
+from lampdesk.paths import DataPaths, atomic_write, ensure_private_dir, validate_profile_name
 from lampdesk.vault import keys
 from lampdesk.vault.keys import KeyMode, PassphrasePrompt, ProfileKey
 from lampdesk.vault.store import Store, utc_now
 
 DEFAULT_PROFILE = "default"
+ENV_PROFILE = "LAMPDESK_PROFILE"
 REGISTRY_VERSION = 1
 
 
@@ -44,6 +50,14 @@ class ProfileRegistry:
             raise StoreError(f"The profile list {path} has an unknown format.")
         return data
 
+    def active(self) -> str | None:
+        """The profile used when none is named (``profile use``); ``None`` if never chosen."""
+        active = self._read().get("active")
+        return active if isinstance(active, str) and self.find(active) else None
+
+    def set_active(self, name: str | None) -> None:
+        self._write(self.entries(), active=name)
+
     def entries(self) -> list[ProfileEntry]:
         raw = self._read().get("profiles", [])
         assert isinstance(raw, list)
@@ -64,12 +78,27 @@ class ProfileRegistry:
         entries = [*self.entries(), entry]
         self._write(entries)
 
-    def _write(self, entries: list[ProfileEntry]) -> None:
+    def replace(self, old: ProfileEntry, new: ProfileEntry) -> None:
+        """Swap *old* for *new* (same place in the list); the active name follows a rename."""
+        active = self._read().get("active")
+        entries = [new if e.id == old.id else e for e in self.entries()]
+        self._write(entries, active=new.name if active == old.name else active)
+
+    def remove(self, entry: ProfileEntry) -> None:
+        active = self._read().get("active")
+        entries = [e for e in self.entries() if e.id != entry.id]
+        self._write(entries, active=None if active == entry.name else active)
+
+    def _write(self, entries: list[ProfileEntry], *, active: object = ...) -> None:
         self.paths.ensure_root()
-        data = {
+        if active is ...:
+            active = self._read().get("active")
+        data: dict[str, object] = {
             "version": REGISTRY_VERSION,
             "profiles": [{**asdict(e), "key_mode": e.key_mode.value} for e in entries],
         }
+        if isinstance(active, str):
+            data["active"] = active
         atomic_write(self.paths.registry_file, json.dumps(data, indent=2) + "\n")
 
 
@@ -86,8 +115,154 @@ class Vault:
 
     def open(self, name: str) -> tuple[ProfileEntry, Store]:
         entry = self.registry.get(name)
-        key = self._key_for(entry)
-        return entry, Store.open(self.paths.profile_db(entry.id), key)
+        path = self.paths.profile_db(entry.id)
+        try:
+            return entry, Store.open(path, self._key_for(entry))
+        except (WrongKeyError, KeyUnavailableError):
+            recovered = self._finish_interrupted_rekey(entry, path)
+            if recovered is None:
+                raise
+            return recovered
+
+    def _finish_interrupted_rekey(
+        self, entry: ProfileEntry, path: Path
+    ) -> tuple[ProfileEntry, Store] | None:
+        """Open a profile whose rekey was cut short (a crash between its steps) and finish it.
+
+        The steps of :meth:`rekey` are ordered so that the key that opens the database is always
+        either the registered one, the keyring's pending key, or (when moving between keyring and
+        passphrase) the keyring's key.
+        """
+        if not keys.keyring_usable():
+            return None
+        candidates: list[tuple[ProfileKey, bool]] = []
+        pending = keys.pending_keyring_key(entry.id)
+        if pending is not None:
+            candidates.append((pending, True))
+        if entry.key_mode is KeyMode.PASSPHRASE:
+            with contextlib.suppress(KeyUnavailableError):
+                candidates.append((keys.keyring_key(entry.id, entry.name), False))
+        for key, is_pending in candidates:
+            try:
+                store = Store.open(path, key)
+            except WrongKeyError:
+                continue
+            if is_pending:
+                keys.promote_pending_key(entry.id, key)
+            if entry.key_mode is not KeyMode.KEYRING:
+                fixed = replace(entry, key_mode=KeyMode.KEYRING)
+                self.registry.replace(entry, fixed)
+                entry = fixed
+            return entry, store
+        return None
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.registry.entries()]
+
+    def use(self, name: str) -> ProfileEntry:
+        """Make *name* the profile used when none is named."""
+        entry = self.registry.get(name)
+        self.registry.set_active(entry.name)
+        return entry
+
+    def rename(self, old: str, new: str) -> ProfileEntry:
+        """Rename in the registry; the database, its key and its index keep the profile's id."""
+        validate_profile_name(new)
+        entry = self.registry.get(old)
+        if self.exists(new):
+            raise StoreError(f"A profile named {new!r} already exists.")
+        renamed = replace(entry, name=new)
+        self.registry.replace(entry, renamed)
+        return renamed
+
+    def delete(self, name: str) -> ProfileEntry:
+        """Remove the profile: registry entry first (so it vanishes at once), then its directory
+        (database and index) and its keyring entries."""
+        entry = self.registry.get(name)
+        self.registry.remove(entry)
+        shutil.rmtree(self.paths.profile_dir(entry.id), ignore_errors=True)
+        keys.delete_all_keyring_keys(entry.id)
+        return entry
+
+    def rekey(self, name: str, to: KeyMode | None = None) -> ProfileEntry:
+        """Re-encrypt the profile under a fresh key, in mode *to* (default: its current mode).
+
+        To a passphrase: the new passphrase comes from ``$LAMPDESK_NEW_PASSPHRASE`` or the prompt.
+        To the keyring: a new random 256-bit key. The current key must open the profile first,
+        so a wrong passphrase changes nothing.
+        """
+        entry, store = self.open(name)
+        target = to or entry.key_mode
+        try:
+            if target is KeyMode.PASSPHRASE:
+                new_key = keys.new_passphrase_key(entry.name, self.prompt)
+                moved = replace(entry, key_mode=KeyMode.PASSPHRASE)
+                if entry.key_mode is KeyMode.KEYRING:
+                    # Registry first: if we die before the rekey, the keyring key still opens the
+                    # database and open() moves the registry back.
+                    self.registry.replace(entry, moved)
+                try:
+                    store.rekey(new_key)
+                except BaseException:
+                    if entry.key_mode is KeyMode.KEYRING:
+                        self.registry.replace(moved, entry)
+                    raise
+                if entry.key_mode is KeyMode.KEYRING:
+                    keys.delete_all_keyring_keys(entry.id)
+                return moved
+            if not keys.keyring_usable():
+                raise KeyUnavailableError(
+                    "No usable OS keyring was found, so the profile cannot be moved to it."
+                )
+            new_key = keys.new_keyring_key(entry.id, pending=True)
+            store.rekey(new_key)
+            keys.promote_pending_key(entry.id, new_key)
+            moved = replace(entry, key_mode=KeyMode.KEYRING)
+            if entry.key_mode is not KeyMode.KEYRING:
+                self.registry.replace(entry, moved)
+            return moved
+        finally:
+            store.close()
+
+    def create_staged(
+        self, name: str, fill: Callable[[Store], None], mode: KeyMode | None = None
+    ) -> ProfileEntry:
+        """Build a new profile in a staging directory and rename it into place when complete.
+
+        *fill* writes the content (in its own transaction); if anything fails, nothing is left
+        behind: no directory, no registry entry, no keyring entry.
+        """
+        validate_profile_name(name)
+        if self.exists(name):
+            raise StoreError(f"A profile named {name!r} already exists.")
+        mode = mode or keys.choose_mode_for_new_profile()
+        entry = ProfileEntry(name, uuid.uuid4().hex, mode, utc_now())
+        key: ProfileKey
+        if mode is KeyMode.PASSPHRASE:
+            key = keys.passphrase_key(name, self.prompt, confirm=True)
+        self.paths.ensure_root()
+        staging = ensure_private_dir(self.paths.staging_dir(entry.id))
+        final = self.paths.profile_dir(entry.id)
+        try:
+            if mode is KeyMode.KEYRING:
+                key = keys.new_keyring_key(entry.id)
+            with Store.open(staging / self.paths.profile_db(entry.id).name, key, create=True) as st:
+                with st.transaction():
+                    st.execute(
+                        "INSERT INTO profile(id, uuid, name, created_at) VALUES (1, ?, ?, ?)",
+                        (entry.id, name, entry.created_at),
+                    )
+                fill(st)
+                st.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            os.rename(staging, final)
+            self.registry.add(entry)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            if mode is KeyMode.KEYRING:
+                keys.delete_keyring_key(entry.id)
+            raise
+        return entry
 
     def create(self, name: str, mode: KeyMode | None = None) -> tuple[ProfileEntry, Store]:
         validate_profile_name(name)
@@ -123,3 +298,13 @@ class Vault:
         if entry.key_mode is KeyMode.KEYRING:
             return keys.keyring_key(entry.id, entry.name)
         return keys.passphrase_key(entry.name, self.prompt)
+
+
+def resolve_profile_name(paths: DataPaths, explicit: str | None) -> str:
+    """``--profile``, else ``$LAMPDESK_PROFILE``, else the active profile, else ``default``."""
+    if explicit:
+        return explicit
+    from_env = os.environ.get(ENV_PROFILE)
+    if from_env:
+        return from_env
+    return ProfileRegistry(paths).active() or DEFAULT_PROFILE

@@ -16,6 +16,9 @@ from lampdesk.vault.keys import KeyMode, ProfileKey
 from lampdesk.vault.migrations import MIGRATIONS, Migration
 
 Row = tuple[Any, ...]
+#: What a statement raises when the data breaks a constraint (for callers that map it to a
+#: known error, such as an import whose rows do not fit).
+DatabaseError = sqlcipher3.Error
 
 
 def utc_now() -> str:
@@ -68,6 +71,8 @@ class Store:
         store = cls(path, conn)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            # Sorts and temporary tables stay in memory: nothing of the profile in temp files.
+            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             store._migrate(migrations)
@@ -100,6 +105,38 @@ class Store:
                     "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
                     (migration.name, utc_now()),
                 )
+
+    # -- keys and health ---------------------------------------------------------------------
+
+    def rekey(self, new_key: ProfileKey) -> None:
+        """Re-encrypt every page under *new_key* (SQLCipher ``PRAGMA rekey``), atomically."""
+        with self._lock:
+            self._conn.execute(f"PRAGMA rekey = {new_key.pragma_value()}")
+            # Fold the WAL into the main file so no page under the old key stays behind.
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def integrity_problems(self) -> list[str]:
+        """What SQLCipher's page HMAC check and SQLite's structure check find; empty when sound."""
+        problems: list[str] = []
+        for pragma in ("cipher_integrity_check", "integrity_check"):
+            try:
+                rows = self.query(f"PRAGMA {pragma}")
+            except sqlcipher3.DatabaseError as exc:
+                problems.append(f"{pragma}: {exc}")
+                continue
+            problems += [
+                f"{pragma}: " + " ".join(str(c) for c in row) for row in rows if row != ("ok",)
+            ]
+        return problems
+
+    def tables(self) -> list[str]:
+        """User tables, in creation order (FTS shadow tables included)."""
+        rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid")
+        return [str(name) for (name,) in rows if not str(name).startswith("sqlite_")]
+
+    def columns(self, table: str) -> list[str]:
+        return [str(row[1]) for row in self.query(f'PRAGMA table_info("{table}")')]
 
     @property
     def schema_version(self) -> list[str]:

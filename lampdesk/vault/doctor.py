@@ -1,0 +1,187 @@
+"""``lampdesk doctor``: check every profile and the data directory, repair what can be repaired.
+
+The encrypted database is the truth; the Chroma index is derived from the vectors kept in it and
+is rebuilt when the two disagree. Nothing here prints user content: only names, ids and counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lampdesk.errors import LampdeskError
+from lampdesk.paths import DataPaths
+from lampdesk.vault.profiles import ProfileEntry, Vault
+from lampdesk.vault.store import Store
+
+PRIVATE_DIR = 0o700
+
+
+@dataclass
+class Finding:
+    """One thing checked: ``ok``, ``fixed`` (was wrong, now repaired) or ``problem``."""
+
+    check: str
+    status: str
+    detail: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"check": self.check, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class Report:
+    profiles: dict[str, list[Finding]] = field(default_factory=dict)
+    data_dir: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        every = [f for fs in self.profiles.values() for f in fs] + self.data_dir
+        return all(f.status != "problem" for f in every)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "profiles": {n: [f.as_json() for f in fs] for n, fs in self.profiles.items()},
+            "data_dir": [f.as_json() for f in self.data_dir],
+        }
+
+
+def run(vault: Vault) -> Report:
+    report = Report()
+    for entry in vault.registry.entries():
+        report.profiles[entry.name] = check_profile(vault, entry)
+    report.data_dir = check_data_dir(vault)
+    return report
+
+
+def check_profile(vault: Vault, entry: ProfileEntry) -> list[Finding]:
+    try:
+        _, store = vault.open(entry.name)
+    except LampdeskError as exc:
+        return [Finding("open", "problem", str(exc))]
+    findings = [Finding("open", "ok", f"key: {entry.key_mode.value}")]
+    with store:
+        problems = store.integrity_problems()
+        if problems:
+            findings.append(Finding("integrity", "problem", "; ".join(problems[:5])))
+            return findings
+        findings.append(Finding("integrity", "ok", "cipher_integrity_check, integrity_check"))
+        findings.append(check_index(vault.paths, entry, store))
+    return findings
+
+
+def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:
+    """Compare Chroma's ids with the store's memories; rebuild from the stored vectors."""
+    from lampdesk.retrieval.dense import EMBEDDING_MODEL_NAME
+
+    memory_ids = {int(i) for (i,) in store.query("SELECT id FROM memories")}
+    rows = store.query(
+        "SELECT memory_id, vector FROM memory_vectors WHERE model = ?", (EMBEDDING_MODEL_NAME,)
+    )
+    vectors = {int(mid): bytes(blob) for mid, blob in rows if int(mid) in memory_ids}
+    unembedded = len(memory_ids - vectors.keys())
+    note = f"; {unembedded} memories get embedded on the next search" if unembedded else ""
+    index_dir = paths.index_dir(entry.id)
+    if not index_dir.exists() and not vectors:
+        return Finding("index", "ok", "no index yet" + note)
+    try:
+        indexed = _index_ids(index_dir)
+    except Exception as exc:  # Chroma raises many kinds of error for a damaged directory
+        indexed = None
+        broken = type(exc).__name__
+    if indexed == set(vectors):
+        return Finding("index", "ok", f"{len(indexed)} vectors{note}")
+    try:
+        if indexed is None:
+            _forget_broken_index(index_dir)
+        _rebuild_index(index_dir, vectors, indexed or set())
+    except Exception as exc:  # the store is intact; only the derived index could not be made
+        return Finding("index", "problem", f"could not rebuild the index: {type(exc).__name__}")
+    if indexed is None:
+        detail = f"unreadable index ({broken}) rebuilt from {len(vectors)} stored vectors"
+    else:
+        stale, missing = len(indexed - vectors.keys()), len(vectors.keys() - indexed)
+        detail = f"index rebuilt from the store: {missing} added, {stale} removed"
+    return Finding("index", "fixed", detail + note)
+
+
+def _index_ids(index_dir: Path) -> set[int]:
+    from lampdesk.retrieval.dense import DenseIndex
+
+    return DenseIndex(index_dir).ids()
+
+
+def _forget_broken_index(index_dir: Path) -> None:
+    """Remove an unreadable Chroma directory, and Chroma's in-process cache of it, which would
+    otherwise hand the broken instance back for the same path."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with contextlib.suppress(Exception):  # stopping a half-opened instance may fail as well
+        SharedSystemClient.clear_system_cache()
+    shutil.rmtree(index_dir, ignore_errors=True)
+
+
+def _rebuild_index(index_dir: Path, vectors: dict[int, bytes], indexed: set[int]) -> None:
+    from lampdesk.retrieval.dense import DenseIndex, blob_to_vector
+
+    index = DenseIndex(index_dir)
+    index.delete(sorted(indexed - vectors.keys()))
+    index.upsert([(mid, blob_to_vector(vectors[mid])) for mid in sorted(vectors.keys() - indexed)])
+    if index.ids() != set(vectors):
+        raise RuntimeError("the rebuilt index still disagrees with the store")
+
+
+def check_data_dir(vault: Vault) -> list[Finding]:
+    paths = vault.paths
+    findings: list[Finding] = []
+    if not paths.root.exists():
+        return [Finding("data dir", "ok", "no data directory yet")]
+    for staging in paths.staging_dirs():
+        shutil.rmtree(staging, ignore_errors=True)
+        findings.append(
+            Finding("leftovers", "fixed", f"removed an unfinished import {staging.name}")
+        )
+    known = {e.id for e in vault.registry.entries()}
+    for directory in paths.profile_dirs():
+        if directory.name not in known:
+            findings.append(
+                Finding(
+                    "leftovers",
+                    "problem",
+                    f"{directory} belongs to no profile (an interrupted delete or import); "
+                    "remove it once you are sure nothing in it is needed",
+                )
+            )
+    findings.append(_fix_permissions(paths.root))
+    return findings
+
+
+def _fix_permissions(root: Path) -> Finding:
+    """Directories 0700, files at most 0600 (group and others get nothing)."""
+    fixed: list[str] = []
+    failed: list[str] = []
+    for path in [root, *root.rglob("*")]:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(mode):
+            continue
+        have = stat.S_IMODE(mode)
+        if have & 0o077 or (stat.S_ISDIR(mode) and have & 0o700 != 0o700):
+            try:
+                os.chmod(path, PRIVATE_DIR if stat.S_ISDIR(mode) else have & 0o700)
+                fixed.append(str(path.relative_to(root)) or ".")
+            except OSError:
+                failed.append(str(path))
+    if failed:
+        return Finding("permissions", "problem", f"could not restrict {len(failed)} paths")
+    if fixed:
+        return Finding("permissions", "fixed", f"restricted {len(fixed)} paths to their owner")
+    return Finding("permissions", "ok", "directories 0700, files 0600")
