@@ -76,7 +76,7 @@ def add_bench_inference(benches: Any) -> None:
 def add_rule(ctx: Context, args: argparse.Namespace) -> int:
     terms = [t for t in args.block.split(",") if t.strip()]
     rule = ctx.session().profile.add_rule(" ".join(args.text), terms)
-    print(f"Added rule {rule.id}: {rule.text}")
+    print(f"Added rule {rule.id} (see it with: lampdesk rule list).")
     return 0
 
 

@@ -50,9 +50,18 @@ def test_canary_entered_every_way_is_in_no_file(
     cli = Cli(data_dir, {**os.environ, "LAMPDESK_EXPORT_PASSPHRASE": EXPORT_PASSPHRASE})
     outputs = []
 
-    # attribute and memory through the real command
+    # attribute, memory, rule and template through the real command
     outputs.append(cli("profile", "set", f"pet={CANARY}"))
     outputs.append(cli("remember", f"My secret word is {CANARY}"))
+    outputs.append(cli("rule", "add", f"Never explain {CANARY}", "--block", CANARY))
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    template = inputs / "mine.toml"
+    template.write_text(
+        f'[segments]\npersona = "You serve the {CANARY} club."\nprofile = "User: {{user_name}}."\n'
+        'items = "{items}"\ngeneric = "Be helpful."\n'
+    )
+    outputs.append(cli("template", "set", str(template)))
     # a chat question (through retrieval, Chroma and the model), an answer, feedback
     app = LampDesk(DataPaths.resolve(), engine=engine, embedder=embedder)
     session = app.open()
@@ -62,11 +71,8 @@ def test_canary_entered_every_way_is_in_no_file(
     interaction_id = session.profile.record_interaction(
         Interaction(f"Say {CANARY}", f"{CANARY}!", True, "test", 1, 1, 1.0, 2.0, False)
     )
-    with session.store.transaction():
-        session.store.execute(
-            "INSERT INTO feedback(interaction_id, kind, value, created_at) VALUES (?, ?, ?, ?)",
-            (interaction_id, "edit", f"better: {CANARY}", "2026-01-01T00:00:00+00:00"),
-        )
+    session.profile.record_feedback(interaction_id, "edit", f"better: {CANARY}")
+    assert CANARY in result.messages[0]["content"], "the template and rule were used"
     session.close()
     # an import (made elsewhere), rebuilt into the index by the real command
     elsewhere = Vault(DataPaths(tmp_path / "elsewhere"))
