@@ -62,6 +62,11 @@ def register(commands: Any) -> None:
     bench = commands.add_parser("bench", help="benchmarks")
     benches = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     add_bench_inference(benches)
+    cli_bench = benches.add_parser(
+        "cli", help="wall time and memory: llm (peer) vs lampdesk ask, cold and resident"
+    )
+    cli_bench.add_argument("--json", action="store_true")
+    cli_bench.set_defaults(handler=bench_cli)
 
 
 def add_bench_inference(benches: Any) -> None:
@@ -175,6 +180,22 @@ def bench_inference(ctx: Context, args: argparse.Namespace) -> int:
             f"{name:<24}{r['ttft_ms']:>10.0f}{r['prompt_tokens']:>8}"
             f"{r.get('reused_tokens', 0):>8}{r['tok_per_s']:>8.1f}"
         )
+    for key, value in report["ratios"].items():
+        print(f"{key}: {value:.2f}x")
+    return 0
+
+
+def bench_cli(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.cli_bench import run
+
+    report = run()
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"{'command':<20}{'wall s':>8}{'peak RSS MB':>13}")
+    for name in ("peer", "lampdesk_cold", "lampdesk_resident"):
+        r = report[name]
+        print(f"{name:<20}{r['wall_s']:>8.2f}{r['peak_rss_mb']:>13.0f}")
     for key, value in report["ratios"].items():
         print(f"{key}: {value:.2f}x")
     return 0
