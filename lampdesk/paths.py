@@ -149,3 +149,9 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def autostart_file() -> Path:
+    """The XDG autostart entry that starts LampDesk at login (Linux desktops)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "autostart" / "lampdesk.desktop"

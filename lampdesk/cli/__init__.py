@@ -20,6 +20,7 @@ from lampdesk import __version__
 from lampdesk.cli import (
     api_cmds,
     ask_cmds,
+    desktop_cmds,
     inference_cmds,
     memory_cmds,
     model_cmds,
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     inference_cmds,
     model_cmds,
     api_cmds,
+    desktop_cmds,
 )
 
 
@@ -61,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(uses a temporary data directory unless --data-dir is given)",
     )
     parser.add_argument("--screenshot", metavar="PNG", help="with --smoke: save the window")
+    parser.add_argument(
+        "--minimized", action="store_true", help="start in the tray (used by autostart)"
+    )
     parser.add_argument("--data-dir", help="where profiles live (default: per-user data dir)")
     parser.add_argument(
         "--profile",
@@ -117,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from lampdesk.ui.main_window import run_gui
 
-        return run_gui(args.data_dir, profile)
+        return run_gui(args.data_dir, profile, minimized=args.minimized)
     return run_command(Context(args.data_dir, profile), args)
 
 

@@ -386,7 +386,7 @@ def _passphrase_for(paths: DataPaths, profile: str, parent: QWidget | None) -> s
     return text if ok and text else None
 
 
-def run_gui(data_dir: str | None, profile: str) -> int:
+def run_gui(data_dir: str | None, profile: str, *, minimized: bool = False) -> int:
     os.umask(0o077)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -394,5 +394,8 @@ def run_gui(data_dir: str | None, profile: str) -> int:
     paths = DataPaths.resolve(data_dir)
     passphrase = _passphrase_for(paths, profile, None)
     window = MainWindow(paths, profile, passphrase)
-    window.show()
+    if minimized and window.tray.available:
+        app.setQuitOnLastWindowClosed(False)  # it lives in the tray until "Quit"
+    else:
+        window.show()
     return int(app.exec())

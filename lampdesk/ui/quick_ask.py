@@ -7,6 +7,7 @@ from importlib import resources
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QLabel,
     QLineEdit,
@@ -79,6 +80,7 @@ class Tray:
         show.triggered.connect(window.showNormal)
         quit_ = QAction("Quit", menu)
         quit_.triggered.connect(window.close)
+        quit_.triggered.connect(QApplication.quit)  # also when started minimised to the tray
         menu.addActions([quick, show, quit_])
         self.icon.setContextMenu(menu)
         self.icon.activated.connect(
