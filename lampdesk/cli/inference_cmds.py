@@ -74,6 +74,7 @@ def add_bench_inference(benches: Any) -> None:
         "inference", help="time to first token: raw llama.cpp vs LampDesk, side by side"
     )
     inference.add_argument("--max-tokens", type=int, default=64)
+    inference.add_argument("--rounds", type=int, default=3, help="medians over this many")
     inference.add_argument("--json", action="store_true")
     inference.set_defaults(handler=bench_inference)
 
@@ -160,21 +161,18 @@ def show_log(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def bench_inference(ctx: Context, args: argparse.Namespace) -> int:
-    from lampdesk.evals.inference_bench import run
+    from lampdesk.evals.inference_bench import RUNS, run
 
-    report = run(max_tokens=args.max_tokens)
+    report = run(max_tokens=args.max_tokens, rounds=args.rounds)
     if args.json:
         print_json(report)
         return 0
-    print(f"model {report['model']}, {report['threads']} threads, {args.max_tokens} tokens")
+    print(
+        f"model {report['model']}, {report['threads']} threads, {args.max_tokens} tokens, "
+        f"medians of {report['rounds']} rounds"
+    )
     print(f"{'run':<24}{'ttft ms':>10}{'prompt':>8}{'reused':>8}{'tok/s':>8}")
-    for name in (
-        "raw",
-        "personalized_cold",
-        "personalized_followup",
-        "personalized_restart",
-        "unpersonalized",
-    ):
+    for name in RUNS:
         r = report[name]
         print(
             f"{name:<24}{r['ttft_ms']:>10.0f}{r['prompt_tokens']:>8}"

@@ -8,6 +8,7 @@ prefix), and LampDesk with personalisation off.
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,48 +91,73 @@ def _lampdesk_run(ask: Callable[[], Any]) -> dict[str, float]:
     }
 
 
-def run(max_tokens: int = 64, n_ctx: int = 2048) -> dict[str, Any]:
-    threads = os.cpu_count() or 1
-    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
-    embedder = Embedder()
-    embedder.embed(["warm up"])  # model loads are not what this measures
-    report: dict[str, Any] = {"model": "", "threads": threads, "max_tokens": max_tokens}
-    report["raw"] = _measure_raw(Engine().model_path, n_ctx, threads, max_tokens)
+RUNS = (
+    "raw",
+    "personalized_cold",
+    "personalized_followup",
+    "personalized_restart",
+    "unpersonalized",
+)
+
+
+def _round(
+    embedder: Embedder, settings: GenerationSettings, n_ctx: int, threads: int
+) -> dict[str, dict[str, float]]:
+    """One measurement of every run, each LampDesk run in a fresh profile and engine."""
+    runs = {"raw": _measure_raw(Engine().model_path, n_ctx, threads, settings.max_tokens)}
     with tempfile.TemporaryDirectory(prefix="lampdesk-bench-") as tmp:
-        os.environ.setdefault("LAMPDESK_PASSPHRASE", "benchmark passphrase")
         paths = DataPaths.resolve(Path(tmp) / "data")
 
         def fresh_session() -> tuple[Engine, Any]:
             engine = Engine(n_ctx=n_ctx, n_threads=threads)
-            engine.load()
+            engine.load()  # model loads are not what this measures
             return engine, LampDesk(paths, engine=engine, embedder=embedder).open()
 
         engine, session = fresh_session()
-        report["model"] = engine.model_name
         session.profile.set_attributes(PROFILE)
         for memory in MEMORIES:
             session.assistant.remember(memory)
         session.assistant.index()
         ask = session.assistant.ask
-        report["personalized_cold"] = _lampdesk_run(lambda: ask(QUESTION, settings=settings))
-        report["personalized_followup"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
+        runs["personalized_cold"] = _lampdesk_run(lambda: ask(QUESTION, settings=settings))
+        runs["personalized_followup"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
+        session.close()
+        engine.close()
+
+        # A restart: a new engine (as in a new process) finds the saved prefix in the profile.
+        engine, session = fresh_session()
+        ask = session.assistant.ask
+        runs["personalized_restart"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
         session.close()
         engine.close()
 
         engine, session = fresh_session()
         ask = session.assistant.ask
-        report["personalized_restart"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
-        session.close()
-        engine.close()
-
-        engine, session = fresh_session()
-        ask = session.assistant.ask
-        report["unpersonalized"] = _lampdesk_run(
+        runs["unpersonalized"] = _lampdesk_run(
             lambda: ask(QUESTION, personalize=False, settings=settings)
         )
         session.close()
         engine.close()
+    return runs
 
+
+def run(max_tokens: int = 64, n_ctx: int = 2048, rounds: int = 3) -> dict[str, Any]:
+    """Medians over *rounds* interleaved rounds, so a busy moment does not decide a ratio."""
+    threads = os.cpu_count() or 1
+    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
+    embedder = Embedder()
+    embedder.embed(["warm up"])
+    os.environ.setdefault("LAMPDESK_PASSPHRASE", "benchmark passphrase")
+    measured = [_round(embedder, settings, n_ctx, threads) for _ in range(rounds)]
+    report: dict[str, Any] = {
+        "model": Engine().model_name,
+        "threads": threads,
+        "max_tokens": max_tokens,
+        "rounds": rounds,
+    }
+    for name in RUNS:
+        keys = measured[0][name].keys()
+        report[name] = {k: statistics.median(r[name][k] for r in measured) for k in keys}
     raw = report["raw"]
     report["ratios"] = {
         "followup_ttft_vs_raw": report["personalized_followup"]["ttft_ms"] / raw["ttft_ms"],
