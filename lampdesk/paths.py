@@ -136,12 +136,14 @@ class DataPaths:
         return ensure_private_dir(self.profile_dir(profile_id))
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace *path* with *text* in one step, readable by its owner only."""
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Replace *path* with *content* in one step (a sibling temp file renamed over it), mode
+    0600: readers see the old file or the new one, never half of one."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 import struct
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from lampdesk import __version__
 from lampdesk.errors import ImportFileError, StoreError, UsageError
-from lampdesk.paths import validate_profile_name
+from lampdesk.paths import atomic_write, validate_profile_name
 from lampdesk.vault.migrations import MIGRATIONS
 from lampdesk.vault.profiles import Vault
 from lampdesk.vault.store import DatabaseError, Store, utc_now
@@ -177,19 +175,8 @@ def export_bytes(
 
 
 def write_export_file(path: Path, data: bytes) -> None:
-    """Write *data* to *path* atomically (a sibling temp file renamed over it), mode 0600."""
-    path = path.absolute()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write *data* to *path* atomically, mode 0600."""
+    atomic_write(path.absolute(), data)
 
 
 # -- import: check everything before touching anything ---------------------------------------

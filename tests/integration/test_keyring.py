@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import files_containing
+from tests.integration.conftest import HAVE_SECRET_SERVICE, run_with_secret_service
 
-HAVE_SECRET_SERVICE = bool(
-    shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")
-)
-# On CI the tools are installed by .ci/run, so their absence there is a failure, not a skip.
 pytestmark = pytest.mark.skipif(
     not HAVE_SECRET_SERVICE and not os.environ.get("CI"),
     reason="needs dbus-run-session and gnome-keyring-daemon (Debian: gnome-keyring dbus-x11)",
@@ -38,22 +32,7 @@ lampdesk profile show 2> "$OUT/missing.err"; echo "STEP-missing-rc=$?"
 
 
 def test_profile_keyed_from_the_os_keyring(tmp_path: Path) -> None:
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    data, out = tmp_path / "data", tmp_path / "out"
-    out.mkdir()
-    env = {**os.environ, "PY": sys.executable, "DATA": str(data), "OUT": str(out)}
-    env["XDG_RUNTIME_DIR"] = str(runtime)
-    for var in ("LAMPDESK_PASSPHRASE", "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS"):
-        env.pop(var, None)
-    done = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", SCRIPT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    done, data, out = run_with_secret_service(SCRIPT, tmp_path)
     log = done.stdout + done.stderr
     assert "BACKEND keyring.backends.SecretService" in done.stdout, log
     assert "STEP-set-ok" in done.stdout and "STEP-show-ok" in done.stdout, log

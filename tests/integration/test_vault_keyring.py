@@ -4,12 +4,10 @@ the profile and with it its keyring entries."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import files_containing
+from tests.integration.conftest import run_with_secret_service
 from tests.integration.test_keyring import pytestmark as keyring_marks
 
 pytestmark = keyring_marks
@@ -70,22 +68,7 @@ left
 
 
 def test_keys_move_between_keyring_and_passphrase_and_go_with_the_profile(tmp_path: Path) -> None:
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    data, out = tmp_path / "data", tmp_path / "out"
-    out.mkdir()
-    env = {**os.environ, "PY": sys.executable, "DATA": str(data), "OUT": str(out)}
-    env["XDG_RUNTIME_DIR"] = str(runtime)
-    for var in ("LAMPDESK_PASSPHRASE", "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS"):
-        env.pop(var, None)
-    done = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", SCRIPT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    done, data, out = run_with_secret_service(SCRIPT, tmp_path)
     log = done.stdout + done.stderr
     steps = [line for line in done.stdout.splitlines() if line.startswith(("STEP", "SECRETS"))]
     assert steps == [
