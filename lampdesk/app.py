@@ -12,12 +12,15 @@ from lampdesk.prompting.builder import PromptBuilder
 from lampdesk.prompting.templates import default_template
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
+from lampdesk.retrieval.tokens import VocabTokenCounter
 from lampdesk.vault.keys import PassphrasePrompt
 from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry, Vault
 from lampdesk.vault.store import Store
 
 #: Room kept free in the context for the answer.
 ANSWER_RESERVE_TOKENS = 512
+#: Tokens of retrieved profile items put in each prompt.
+RETRIEVAL_BUDGET_TOKENS = 512
 
 
 @dataclass
@@ -48,18 +51,28 @@ class LampDesk:
         self.vault = Vault(paths, prompt)
         self.engine = engine or Engine()
         self.embedder = embedder or Embedder()
+        # Items are counted with the chat model's own tokenizer (its vocabulary only).
+        self.count_tokens = VocabTokenCounter(lambda: self.engine.model_path)
 
     def open(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:
         """Open profile *name*; with *create*, make it first if it does not exist."""
         entry, store = self.vault.open_or_create(name) if create else self.vault.open(name)
         profile = Profile(store)
-        retriever = Retriever(profile, DenseIndex(self.paths.index_dir(entry.id)), self.embedder)
+        retriever = Retriever(
+            profile,
+            DenseIndex(self.paths.index_dir(entry.id)),
+            self.embedder,
+            count_tokens=self.count_tokens,
+        )
         builder = PromptBuilder(
             default_template(),
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )
-        return Session(entry, store, profile, Assistant(profile, retriever, builder, self.engine))
+        assistant = Assistant(
+            profile, retriever, builder, self.engine, retrieval_budget=RETRIEVAL_BUDGET_TOKENS
+        )
+        return Session(entry, store, profile, assistant)
 
     def close(self) -> None:
         """Free the models; sessions are closed by their owners."""

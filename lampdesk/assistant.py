@@ -59,9 +59,17 @@ class AskResult:
 
 class Assistant:
     def __init__(
-        self, profile: Profile, retriever: Retriever, builder: PromptBuilder, engine: Engine
+        self,
+        profile: Profile,
+        retriever: Retriever,
+        builder: PromptBuilder,
+        engine: Engine,
+        *,
+        retrieval_budget: int | None = None,
     ) -> None:
         self.profile = profile
+        #: Tokens of retrieved items per prompt (``None``: the retriever's default few items).
+        self.retrieval_budget = retrieval_budget
         self.retriever = retriever
         self.builder = builder
         self.engine = engine
@@ -89,7 +97,7 @@ class Assistant:
             raise UsageError("The question is empty.")
         started = time.perf_counter()
         attributes = self.profile.attributes() if personalize else {}
-        items = self.retriever.search(question) if personalize else []
+        items = self.retriever.search(question, budget=self.retrieval_budget) if personalize else []
         retrieval_ms = (time.perf_counter() - started) * 1000
         prompt = self.builder.build(question, attributes, items, personalize=personalize)
 
