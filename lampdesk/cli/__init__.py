@@ -14,14 +14,14 @@ import traceback
 from collections.abc import Sequence
 
 from lampdesk import __version__
-from lampdesk.cli import ask_cmds, memory_cmds, profile_cmds
+from lampdesk.cli import ask_cmds, eval_cmds, memory_cmds, profile_cmds
 from lampdesk.cli.context import Context
 from lampdesk.errors import LampdeskError
 from lampdesk.vault.profiles import DEFAULT_PROFILE
 
 EXIT_BUG = 70
 ENV_PROFILE = "LAMPDESK_PROFILE"
-COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds)
+COMMAND_MODULES = (profile_cmds, memory_cmds, ask_cmds, eval_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Measurements: retrieval quality on LoCoMo-format conversations, and speed at scale."""
