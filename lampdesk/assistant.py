@@ -79,9 +79,11 @@ class Assistant:
         return self.profile.add_memory(text)
 
     def index(self) -> None:
-        """Embed and index whatever is not indexed yet (for a worker thread, off the GUI)."""
-        if self.profile.memory_count():
-            self.retriever.sync()
+        """Embed and index whatever changed (for a worker thread, off the GUI).
+
+        Also after the last memory is forgotten: the delete must still reach the dense index.
+        """
+        self.retriever.sync()
 
     def ask(
         self,

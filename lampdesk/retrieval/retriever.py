@@ -355,22 +355,23 @@ class Retriever:
         """Drop near-duplicates, add context windows, render the text the model will see."""
         s = self.settings
         kept: list[RetrievedItem] = []
-        kept_words: list[frozenset[str]] = []
+        # Word sets of kept items by size: Jaccard >= t needs sizes within a factor t, so each
+        # candidate is compared with a few kept items, not all of them.
+        kept_by_size: dict[int, list[frozenset[str]]] = {}
         shown: set[int] = set()
+        threshold = s.duplicate_jaccard
         for score, mid, why in scored:
             if mid in shown:
                 continue
             row = rows[mid]
             words = _words(row.text)
-            duplicate_of = next(
-                (
-                    kept[i].id
-                    for i, other in enumerate(kept_words)
-                    if _jaccard(words, other) >= s.duplicate_jaccard
-                ),
-                None,
-            )
-            if duplicate_of is not None:
+            n = len(words)
+            low, high = math.ceil(n * threshold), math.floor(n / threshold) if threshold else n
+            if any(
+                _jaccard(words, other) >= threshold
+                for size in range(low, high + 1)
+                for other in kept_by_size.get(size, ())
+            ):
                 continue
             group = self._window(row) if s.context_window else [row]
             shown.update(r.id for r in group)
@@ -381,7 +382,7 @@ class Retriever:
                 why = {**why, "context": {"neighbours": [r.id for r in group if r.id != mid]}}
             # Tokens are counted lazily, in pack(): only for the items that get that far.
             kept.append(RetrievedItem(mid, text, score, why, turn_ids, row.happened_at))
-            kept_words.append(words)
+            kept_by_size.setdefault(n, []).append(words)
         return kept
 
     def _window(self, row: _Row) -> list[_Row]:
