@@ -25,6 +25,11 @@ from lampdesk.retrieval.tokens import TokenCounter, approximate_tokens
 
 #: Items embedded and indexed per batch while syncing.
 SYNC_BATCH = 512
+#: Packing stops when fewer tokens than this are left: no item is that short.
+MIN_ITEM_TOKENS = 4
+#: No tokenizer packs more characters than this in a token on average, so a text longer than
+#: this many characters per token left cannot fit and need not be tokenized.
+MAX_CHARS_PER_TOKEN = 8
 _WORDS = re.compile(r"\w+")
 #: A conversational item starts with its speaker: ``"Caroline: ..."``.
 _SPEAKER = re.compile(r"^([^\W\d][\w .'-]{0,39}):\s")
@@ -224,20 +229,38 @@ class Retriever:
         is skipped, so shorter ones after it still fit); otherwise the best *limit* items.
         """
         ranked = self.rank(question, query_vector=query_vector)
-        if budget is not None:
-            packed = self.pack(ranked, budget)
-            return packed[:limit] if limit is not None else packed
-        return ranked[: limit if limit is not None else self.settings.default_limit]
+        if budget is None and limit is None:
+            limit = self.settings.default_limit
+        return self.pack(ranked, budget, limit=limit)
 
-    def pack(self, ranked: Sequence[RetrievedItem], budget: int) -> list[RetrievedItem]:
-        """Greedily fill *budget* tokens with *ranked* items in order."""
+    def pack(
+        self, ranked: Sequence[RetrievedItem], budget: int | None, *, limit: int | None = None
+    ) -> list[RetrievedItem]:
+        """Take *ranked* items in order, skipping near-duplicates of those taken, until *limit*
+        items are taken or *budget* tokens are filled (an item too long for what is left is
+        skipped, so shorter ones after it still fit)."""
         kept: list[RetrievedItem] = []
-        left = budget
+        kept_words: list[frozenset[str]] = []
+        left = budget if budget is not None else math.inf
         for item in ranked:
-            cost = item.tokens or self.count_tokens(item.text)
-            if cost <= left:
-                kept.append(item if item.tokens else replace(item, tokens=cost))
+            if left < MIN_ITEM_TOKENS or (limit is not None and len(kept) >= limit):
+                break
+            cost = 0
+            if budget is not None:
+                if not item.tokens and len(item.text) > left * MAX_CHARS_PER_TOKEN:
+                    continue  # cannot fit: skip without tokenizing
+                cost = item.tokens or self.count_tokens(item.text)
+                if cost > left:
+                    continue
+            words = _words(item.text)
+            threshold = self.settings.duplicate_jaccard
+            if any(_jaccard(words, other) >= threshold for other in kept_words):
+                continue
+            if budget is not None:
                 left -= cost
+                item = item if item.tokens else replace(item, tokens=cost)
+            kept.append(item)
+            kept_words.append(words)
         return kept
 
     def embed_question(self, question: str) -> list[float]:
@@ -352,27 +375,14 @@ class Retriever:
         rows: dict[int, _Row],
         show_dates: bool,
     ) -> list[RetrievedItem]:
-        """Drop near-duplicates, add context windows, render the text the model will see."""
+        """Add context windows and render the text the model will see."""
         s = self.settings
         kept: list[RetrievedItem] = []
-        # Word sets of kept items by size: Jaccard >= t needs sizes within a factor t, so each
-        # candidate is compared with a few kept items, not all of them.
-        kept_by_size: dict[int, list[frozenset[str]]] = {}
         shown: set[int] = set()
-        threshold = s.duplicate_jaccard
         for score, mid, why in scored:
             if mid in shown:
                 continue
             row = rows[mid]
-            words = _words(row.text)
-            n = len(words)
-            low, high = math.ceil(n * threshold), math.floor(n / threshold) if threshold else n
-            if any(
-                _jaccard(words, other) >= threshold
-                for size in range(low, high + 1)
-                for other in kept_by_size.get(size, ())
-            ):
-                continue
             group = self._window(row) if s.context_window else [row]
             shown.update(r.id for r in group)
             body = " | ".join(r.text for r in group)
@@ -382,7 +392,6 @@ class Retriever:
                 why = {**why, "context": {"neighbours": [r.id for r in group if r.id != mid]}}
             # Tokens are counted lazily, in pack(): only for the items that get that far.
             kept.append(RetrievedItem(mid, text, score, why, turn_ids, row.happened_at))
-            kept_by_size.setdefault(n, []).append(words)
         return kept
 
     def _window(self, row: _Row) -> list[_Row]:
