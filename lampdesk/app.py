@@ -14,6 +14,7 @@ from lampdesk.prompting.builder import PromptBuilder
 from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template, parse_template
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
+from lampdesk.retrieval.tokens import VocabTokenCounter
 from lampdesk.vault import lock
 from lampdesk.vault.keys import PassphrasePrompt
 from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry, Vault
@@ -21,6 +22,8 @@ from lampdesk.vault.store import Store
 
 #: Room kept free in the context for the answer.
 ANSWER_RESERVE_TOKENS = 512
+#: Tokens of retrieved profile items put in each prompt.
+RETRIEVAL_BUDGET_TOKENS = 512
 
 
 @dataclass
@@ -56,6 +59,8 @@ class LampDesk:
         self.models = ModelRegistry(paths)
         self.engine = engine or Engine(Path(self.models.active().path), fallback=True)
         self.embedder = embedder or Embedder()
+        # Items are counted with the chat model's own tokenizer (its vocabulary only).
+        self.count_tokens = VocabTokenCounter(lambda: self.engine.model_path)
 
     def open(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:
         """Open profile *name*; with *create*, make it first if it does not exist.
@@ -80,7 +85,12 @@ class LampDesk:
                 lock.release(lock_path)
             raise
         profile = Profile(store)
-        retriever = Retriever(profile, DenseIndex(self.paths.index_dir(entry.id)), self.embedder)
+        retriever = Retriever(
+            profile,
+            DenseIndex(self.paths.index_dir(entry.id)),
+            self.embedder,
+            count_tokens=self.count_tokens,
+        )
         own = profile.setting(TEMPLATE_SETTING)
         template = parse_template(own, "the profile's template") if own else default_template()
         builder = PromptBuilder(
@@ -88,7 +98,9 @@ class LampDesk:
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )
-        assistant = Assistant(profile, retriever, builder, self.engine)
+        assistant = Assistant(
+            profile, retriever, builder, self.engine, retrieval_budget=RETRIEVAL_BUDGET_TOKENS
+        )
         return Session(entry, store, profile, assistant, lock_path)
 
     def close(self) -> None:

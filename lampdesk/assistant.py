@@ -76,9 +76,17 @@ class AskResult:
 
 class Assistant:
     def __init__(
-        self, profile: Profile, retriever: Retriever, builder: PromptBuilder, engine: Engine
+        self,
+        profile: Profile,
+        retriever: Retriever,
+        builder: PromptBuilder,
+        engine: Engine,
+        *,
+        retrieval_budget: int | None = None,
     ) -> None:
         self.profile = profile
+        #: Tokens of retrieved items per prompt (``None``: the retriever's default few items).
+        self.retrieval_budget = retrieval_budget
         self.retriever = retriever
         self.builder = builder
         self.engine = engine
@@ -105,9 +113,11 @@ class Assistant:
             self.retriever.embedder.load()
 
     def index(self) -> None:
-        """Embed and index whatever is not indexed yet (for a worker thread, off the GUI)."""
-        if self.profile.memory_count():
-            self.retriever.sync()
+        """Embed and index whatever changed (for a worker thread, off the GUI).
+
+        Also after the last memory is forgotten: the delete must still reach the dense index.
+        """
+        self.retriever.sync()
 
     def ask(
         self,
@@ -126,7 +136,7 @@ class Assistant:
         cancel = cancel or threading.Event()
         request_id = uuid.uuid4().hex[:12]
         attributes = self.profile.attributes() if personalize else {}
-        items = self.retriever.search(question) if personalize else []
+        items = self.retriever.search(question, budget=self.retrieval_budget) if personalize else []
         rules = self.profile.rules()
         retrieval_ms = (time.perf_counter() - started) * 1000
         prompt = self.builder.build(

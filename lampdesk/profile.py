@@ -25,6 +25,22 @@ class Memory:
     created_at: str
     weight: float
     pinned: bool
+    #: The day it happened (ISO date), when known; else only ``created_at`` dates it.
+    happened_at: str | None = None
+    #: Ids of the conversation turns it came from (for example LoCoMo's ``D1:3``).
+    turn_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to add with its provenance; ``context`` is searchable but never shown."""
+
+    text: str
+    kind: str = "fact"
+    source: str = "user"
+    happened_at: str | None = None
+    turn_ids: Sequence[str] = ()
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,8 +140,51 @@ class Profile:
             )
         return Memory(memory_id, text, kind, source, now, 1.0, False)
 
+    def add_items(self, items: Iterable[NewItem]) -> list[int]:
+        """Add many items in one transaction (one commit: fast ingest); their ids in order."""
+        now = utc_now()
+        ids: list[int] = []
+        with self.store.transaction():
+            for item in items:
+                text = item.text.strip()
+                if not text:
+                    raise UsageError("There is nothing to remember: the text is empty.")
+                ids.append(
+                    self.store.execute(
+                        "INSERT INTO memories(text, kind, source, created_at, updated_at, "
+                        "happened_at, turn_ids, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            text,
+                            item.kind,
+                            item.source,
+                            now,
+                            now,
+                            item.happened_at,
+                            json.dumps(list(item.turn_ids)),
+                            item.context,
+                        ),
+                    )
+                )
+        return ids
+
+    def edit_memory(self, memory_id: int, text: str) -> bool:
+        """Change a memory's text; both indexes follow (triggers and the retrieval outbox)."""
+        text = text.strip()
+        if not text:
+            raise UsageError("A memory cannot be empty; forget it instead.")
+        with self.store.transaction():
+            found = self.store.query("SELECT 1 FROM memories WHERE id = ?", (memory_id,))
+            self.store.execute(
+                "UPDATE memories SET text = ?, updated_at = ? WHERE id = ?",
+                (text, utc_now(), memory_id),
+            )
+        return bool(found)
+
     def memories(self, ids: Sequence[int] | None = None) -> list[Memory]:
-        sql = "SELECT id, text, kind, source, created_at, weight, pinned FROM memories"
+        sql = (
+            "SELECT id, text, kind, source, created_at, weight, pinned, happened_at, turn_ids "
+            "FROM memories"
+        )
         params: Sequence[Any] = ()
         if ids is not None:
             if not ids:
@@ -133,7 +192,32 @@ class Profile:
             sql += f" WHERE id IN ({','.join('?' * len(ids))})"
             params = list(ids)
         rows = self.store.query(sql + " ORDER BY id", params)
-        return [Memory(r[0], r[1], r[2], r[3], r[4], float(r[5]), bool(r[6])) for r in rows]
+        return [
+            Memory(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                float(r[5]),
+                bool(r[6]),
+                r[7],
+                tuple(json.loads(r[8] or "[]")),
+            )
+            for r in rows
+        ]
+
+    def embedding_inputs(self, ids: Sequence[int]) -> dict[int, str]:
+        """What the dense index embeds for each item: its text and its searchable context."""
+        result: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.store.query(
+                f"SELECT id, text, context FROM memories WHERE id IN ({marks})", chunk
+            )
+            result.update({int(r[0]): (f"{r[2]}\n{r[1]}" if r[2] else str(r[1])) for r in rows})
+        return result
 
     def memory_count(self) -> int:
         return int(self.store.query("SELECT count(*) FROM memories")[0][0])

@@ -21,6 +21,7 @@ from lampdesk.cli import (
     api_cmds,
     ask_cmds,
     desktop_cmds,
+    eval_cmds,
     inference_cmds,
     memory_cmds,
     model_cmds,
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     model_cmds,
     api_cmds,
     desktop_cmds,
+    eval_cmds,
 )
 
 

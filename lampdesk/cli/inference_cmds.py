@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
+from lampdesk.cli.eval_cmds import add_bench_retrieval
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
 
@@ -59,9 +60,10 @@ def register(commands: Any) -> None:
     log.add_argument("--json", action="store_true")
     log.set_defaults(handler=show_log)
 
-    bench = commands.add_parser("bench", help="benchmarks")
+    bench = commands.add_parser("bench", help="benchmarks: commands that measure")
     benches = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     add_bench_inference(benches)
+    add_bench_retrieval(benches)
     cli_bench = benches.add_parser(
         "cli", help="wall time and memory: llm (peer) vs lampdesk ask, cold and resident"
     )

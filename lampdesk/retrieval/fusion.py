@@ -42,3 +42,33 @@ def reciprocal_rank_fusion(
                 "contribution": round(contribution, 5),
             }
     return sorted(fused.values(), key=lambda f: (-f.score, f.id))
+
+
+def score_fusion(
+    rankings: Mapping[str, Sequence[tuple[int, float]]],
+    *,
+    weights: Mapping[str, float] | None = None,
+    raw_names: Mapping[str, str] | None = None,
+) -> list[Fused]:
+    """Fuse by raw scores, each signal scaled so its best item scores its weight.
+
+    Unlike rank fusion this keeps how far apart the scores are: a clear BM25 winner stays ahead
+    of a crowd of middling dense matches. Raw scores must be larger-is-better and positive.
+    """
+    fused: dict[int, Fused] = {}
+    for signal, ranking in rankings.items():
+        if not ranking:
+            continue
+        weight = (weights or {}).get(signal, 1.0)
+        raw_name = (raw_names or {}).get(signal, "score")
+        top = max(raw for _, raw in ranking)
+        for rank, (item_id, raw) in enumerate(ranking, start=1):
+            contribution = weight * (max(raw, 0.0) / top if top > 0 else 0.0)
+            entry = fused.setdefault(item_id, Fused(item_id))
+            entry.score += contribution
+            entry.why[signal] = {
+                "rank": rank,
+                raw_name: round(raw, 4),
+                "contribution": round(contribution, 5),
+            }
+    return sorted(fused.values(), key=lambda f: (-f.score, f.id))

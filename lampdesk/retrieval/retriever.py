@@ -1,18 +1,73 @@
-"""The retriever: a question in, the profile items that matter out, each with its reasons."""
+"""The retriever: a question in, the profile items that matter out, each with its reasons.
+
+Ranking fuses FTS5 ``bm25()`` (over each item's text and its hidden context) with dense cosine
+similarity (Chroma), then adjusts by recency, the item's feedback weight and, when the question
+names a month or year, by whether the item happened then. Near-duplicates are dropped, and the
+result is packed into a token budget counted with the chat model's tokenizer.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from lampdesk.profile import Profile
-from lampdesk.retrieval import sparse
+from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder, blob_to_vector, vector_to_blob
-from lampdesk.retrieval.fusion import reciprocal_rank_fusion
+from lampdesk.retrieval.fusion import reciprocal_rank_fusion, score_fusion
+from lampdesk.retrieval.tokens import TokenCounter, approximate_tokens
 
-CANDIDATES = 50
-#: Below this cosine similarity a dense match alone is too weak to put in front of the model.
-MIN_DENSE_SIMILARITY = 0.2
+#: Items embedded and indexed per batch while syncing.
+SYNC_BATCH = 512
+#: Packing stops when fewer tokens than this are left: no item is that short.
+MIN_ITEM_TOKENS = 4
+#: No tokenizer packs more characters than this in a token on average, so a text longer than
+#: this many characters per token left cannot fit and need not be tokenized.
+MAX_CHARS_PER_TOKEN = 8
+_WORDS = re.compile(r"\w+")
+#: A conversational item starts with its speaker: ``"Caroline: ..."``.
+_SPEAKER = re.compile(r"^([^\W\d][\w .'-]{0,39}):\s")
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Knobs of the ranking; the defaults were tuned on LoCoMo's development split."""
+
+    candidates: int = 100
+    bm25_weight: float = 1.0
+    dense_weight: float = 0.6
+    rrf_k: int = 60
+    #: "rrf" (reciprocal rank fusion) or "score" (each signal's scores scaled to its best).
+    fusion: str = "score"
+    #: Below this cosine similarity a dense match alone is too weak to put in front of the model.
+    min_dense_similarity: float = 0.2
+    #: An item loses half its recency bonus every this many days (``None``: no recency signal).
+    recency_half_life_days: float | None = 365.0
+    #: The largest recency bonus, as a fraction of the fused score.
+    recency_weight: float = 0.05
+    #: Bonus, as a fraction of the fused score, for an item from the month or year asked about.
+    date_match_boost: float = 0.5
+    #: Bonus for an item that places something in time, when the question asks "when".
+    temporal_boost: float = 0.1
+    #: Items whose word sets overlap this much (Jaccard) with a better one are dropped.
+    duplicate_jaccard: float = 0.85
+    #: Neighbouring items of the same conversation shown around each hit (0: none).
+    context_window: int = 0
+    #: Show the day an item happened in front of its text: "always", "never", or "auto" (only
+    #: for questions about time, where it matters; dates cost about ten tokens an item).
+    show_dates: str = "auto"
+    #: Bonus for a conversational item said by the person the question names.
+    speaker_boost: float = 0.6
+    #: Items returned when neither a limit nor a token budget is given.
+    default_limit: int = 5
+    #: The day recency is measured from (``None``: today).
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -21,50 +76,333 @@ class RetrievedItem:
     text: str
     score: float
     why: dict[str, Any]
+    turn_ids: tuple[str, ...] = ()
+    happened_at: str | None = None
+    tokens: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "text": self.text, "score": round(self.score, 5), "why": self.why}
+        data: dict[str, Any] = {
+            "id": self.id,
+            "text": self.text,
+            "score": round(self.score, 5),
+            "why": self.why,
+        }
+        if self.turn_ids:
+            data["turn_ids"] = list(self.turn_ids)
+        if self.happened_at:
+            data["happened_at"] = self.happened_at
+        return data
+
+
+@dataclass
+class _Row:
+    id: int
+    text: str
+    source: str
+    created_at: str
+    weight: float
+    happened_at: str | None
+    turn_ids: tuple[str, ...]
+    day: date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.day = dates.item_day(self.happened_at, self.created_at)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORDS.findall(text.lower()))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
 
 
 class Retriever:
-    def __init__(self, profile: Profile, index: DenseIndex, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        index: DenseIndex,
+        embedder: Embedder,
+        *,
+        settings: RetrievalSettings | None = None,
+        count_tokens: TokenCounter = approximate_tokens,
+    ) -> None:
         self.profile = profile
         self.index = index
         self.embedder = embedder
+        self.settings = settings or RetrievalSettings()
+        self.count_tokens = count_tokens
+        self._lock = threading.Lock()
+        self._reconciled = False
 
-    def sync(self) -> None:
-        """Bring vectors (kept in the encrypted store) and the Chroma index up to date."""
-        memories = {m.id: m for m in self.profile.memories()}
-        stored = self.profile.vectors(self.embedder.name)
-        missing = [m for mid, m in memories.items() if mid not in stored]
-        if missing:
-            vectors = self.embedder.embed([m.text for m in missing])
-            fresh = {m.id: v for m, v in zip(missing, vectors, strict=True)}
-            self.profile.store_vectors(
-                self.embedder.name, [(mid, vector_to_blob(v)) for mid, v in fresh.items()]
-            )
-            stored.update({mid: vector_to_blob(v) for mid, v in fresh.items()})
-        indexed = self.index.ids()
-        self.index.delete(sorted(indexed - memories.keys()))
-        self.index.upsert(
-            [(mid, blob_to_vector(stored[mid])) for mid in sorted(memories.keys() - indexed)]
+    # -- indexing ----------------------------------------------------------------------------
+
+    def sync(self) -> int:
+        """Bring the vectors (kept in the encrypted store) and Chroma up to date.
+
+        Triggers put every insert, edit and delete in ``retrieval_outbox``; this embeds the new
+        and edited items in batches and passes all changes to Chroma. Returns how many changes
+        it handled. The first call also repairs an index that lost entries (deleted folder).
+        """
+        with self._lock:
+            handled = 0
+            if not self._reconciled:
+                handled += self._reconcile()
+                self._reconciled = True
+            while True:
+                rows = self.profile.store.query(
+                    "SELECT memory_id, op FROM retrieval_outbox ORDER BY memory_id LIMIT ?",
+                    (SYNC_BATCH,),
+                )
+                if not rows:
+                    return handled
+                upserts = [int(mid) for mid, op in rows if op == "upsert"]
+                deletes = [int(mid) for mid, op in rows if op == "delete"]
+                self._embed_and_index(upserts)
+                self.index.delete(deletes)
+                with self.profile.store.transaction():
+                    for mid, op in rows:
+                        self.profile.store.execute(
+                            "DELETE FROM retrieval_outbox WHERE memory_id = ? AND op = ?",
+                            (mid, op),
+                        )
+                handled += len(rows)
+
+    def _embed_and_index(self, ids: Sequence[int]) -> None:
+        inputs = self.profile.embedding_inputs(ids)
+        present = [mid for mid in ids if mid in inputs]
+        if not present:
+            return
+        vectors = self.embedder.embed([inputs[mid] for mid in present])
+        self.profile.store_vectors(
+            self.embedder.name,
+            [(mid, vector_to_blob(v)) for mid, v in zip(present, vectors, strict=True)],
         )
+        self.index.upsert(list(zip(present, vectors, strict=True)))
 
-    def search(self, question: str, limit: int = 5) -> list[RetrievedItem]:
-        if self.profile.memory_count() == 0:
-            return []
+    def _reconcile(self) -> int:
+        """Make Chroma hold exactly the stored items, if a cheap count says it does not."""
+        total = int(self.profile.store.query("SELECT count(*) FROM memories")[0][0])
+        pending = int(
+            self.profile.store.query("SELECT count(*) FROM retrieval_outbox WHERE op = 'upsert'")[
+                0
+            ][0]
+        )
+        if total == 0 and pending == 0 and not self.index.path.exists():
+            return 0
+        if self.index.count() == total - pending:
+            return 0
+        memory_ids = {
+            int(r[0])
+            for r in self.profile.store.query(
+                "SELECT id FROM memories WHERE id NOT IN "
+                "(SELECT memory_id FROM retrieval_outbox WHERE op = 'upsert')"
+            )
+        }
+        stored = self.profile.vectors(self.embedder.name)
+        indexed = self.index.ids()
+        self.index.delete(sorted(indexed - memory_ids))
+        missing = sorted(memory_ids - indexed)
+        need_embedding = [mid for mid in missing if mid not in stored]
+        for start in range(0, len(need_embedding), SYNC_BATCH):
+            self._embed_and_index(need_embedding[start : start + SYNC_BATCH])
+        have = [(mid, blob_to_vector(stored[mid])) for mid in missing if mid in stored]
+        for start in range(0, len(have), SYNC_BATCH):
+            self.index.upsert(have[start : start + SYNC_BATCH])
+        return len(missing) + len(indexed - memory_ids)
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        question: str,
+        limit: int | None = None,
+        *,
+        budget: int | None = None,
+        query_vector: Sequence[float] | None = None,
+    ) -> list[RetrievedItem]:
+        """The items that matter for *question*, best first.
+
+        With *budget*, as many as fit in that many tokens (an item too long for what is left
+        is skipped, so shorter ones after it still fit); otherwise the best *limit* items.
+        """
+        ranked = self.rank(question, query_vector=query_vector)
+        if budget is None and limit is None:
+            limit = self.settings.default_limit
+        return self.pack(ranked, budget, limit=limit)
+
+    def pack(
+        self, ranked: Sequence[RetrievedItem], budget: int | None, *, limit: int | None = None
+    ) -> list[RetrievedItem]:
+        """Take *ranked* items in order, skipping near-duplicates of those taken, until *limit*
+        items are taken or *budget* tokens are filled (an item too long for what is left is
+        skipped, so shorter ones after it still fit)."""
+        kept: list[RetrievedItem] = []
+        kept_words: list[frozenset[str]] = []
+        left = budget if budget is not None else math.inf
+        for item in ranked:
+            if left < MIN_ITEM_TOKENS or (limit is not None and len(kept) >= limit):
+                break
+            cost = 0
+            if budget is not None:
+                if not item.tokens and len(item.text) > left * MAX_CHARS_PER_TOKEN:
+                    continue  # cannot fit: skip without tokenizing
+                cost = item.tokens or self.count_tokens(item.text)
+                if cost > left:
+                    continue
+            words = _words(item.text)
+            threshold = self.settings.duplicate_jaccard
+            if any(_jaccard(words, other) >= threshold for other in kept_words):
+                continue
+            if budget is not None:
+                left -= cost
+                item = item if item.tokens else replace(item, tokens=cost)
+            kept.append(item)
+            kept_words.append(words)
+        return kept
+
+    def embed_question(self, question: str) -> list[float]:
+        (vector,) = self.embedder.embed([question])
+        return vector
+
+    def rank(
+        self, question: str, *, query_vector: Sequence[float] | None = None
+    ) -> list[RetrievedItem]:
+        """Every candidate worth showing, best first, each with its ``why`` and token cost."""
         self.sync()
-        sparse_hits = sparse.search(self.profile.store, question, CANDIDATES)
+        if not self.profile.store.query("SELECT 1 FROM memories LIMIT 1"):
+            return []
+        s = self.settings
+        sparse_hits = sparse.search(self.profile.store, question, s.candidates)
         sparse_ids = {mid for mid, _ in sparse_hits}
-        (query_vector,) = self.embedder.embed([question])
+        vector = query_vector if query_vector is not None else self.embed_question(question)
         dense_hits = [
             (mid, sim)
-            for mid, sim in self.index.query(query_vector, CANDIDATES)
-            if sim >= MIN_DENSE_SIMILARITY or mid in sparse_ids
+            for mid, sim in self.index.query(vector, s.candidates)
+            if sim >= s.min_dense_similarity or mid in sparse_ids
         ]
-        fused = reciprocal_rank_fusion(
-            {"bm25": sparse_hits, "dense": dense_hits},
-            raw_names={"bm25": "bm25", "dense": "similarity"},
-        )[:limit]
-        texts = {m.id: m.text for m in self.profile.memories([f.id for f in fused])}
-        return [RetrievedItem(f.id, texts[f.id], f.score, f.why) for f in fused if f.id in texts]
+        rankings = {"bm25": sparse_hits, "dense": dense_hits}
+        weights = {"bm25": s.bm25_weight, "dense": s.dense_weight}
+        raw_names = {"bm25": "bm25", "dense": "similarity"}
+        if s.fusion == "score":
+            fused = score_fusion(rankings, weights=weights, raw_names=raw_names)
+        else:
+            fused = reciprocal_rank_fusion(
+                rankings, weights=weights, raw_names=raw_names, k=s.rrf_k
+            )
+        rows = self._rows([f.id for f in fused])
+        hint = dates.date_hint(question)
+        temporal = dates.is_temporal_question(question)
+        question_words = _words(question)
+        today = s.today or date.today()
+        scored: list[tuple[float, int, dict[str, Any]]] = []
+        for entry in fused:
+            row = rows.get(entry.id)
+            if row is None:
+                continue
+            why: dict[str, Any] = dict(entry.why)
+            score = entry.score
+            if s.recency_half_life_days:
+                age = max(0, (today - row.day).days)
+                decay = math.pow(0.5, age / s.recency_half_life_days)
+                added = entry.score * s.recency_weight * decay
+                score += added
+                why["recency"] = {"age_days": age, "contribution": round(added, 5)}
+            if hint and s.date_match_boost and hint.matches(row.day):
+                added = entry.score * s.date_match_boost
+                score += added
+                why["date"] = {"matches": dates.human_day(row.day), "contribution": round(added, 5)}
+            if temporal and s.temporal_boost and dates.mentions_time(row.text):
+                added = entry.score * s.temporal_boost
+                score += added
+                why["when"] = {"mentions_time": True, "contribution": round(added, 5)}
+            speaker = _SPEAKER.match(row.text)
+            if s.speaker_boost and speaker and speaker.group(1).lower() in question_words:
+                added = entry.score * s.speaker_boost
+                score += added
+                why["speaker"] = {"said_by": speaker.group(1), "contribution": round(added, 5)}
+            if row.weight != 1.0:
+                before = score
+                score *= row.weight
+                why["feedback"] = {"weight": row.weight, "contribution": round(score - before, 5)}
+            scored.append((score, entry.id, why))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        return self._present(scored, rows, self._dates_shown(question))
+
+    def _dates_shown(self, question: str) -> bool:
+        mode = self.settings.show_dates
+        if mode == "auto":
+            return dates.is_temporal_question(question) or bool(dates.date_hint(question))
+        return mode == "always"
+
+    def render(
+        self, hits: Sequence[tuple[int, float]], signal: str, question: str
+    ) -> list[RetrievedItem]:
+        """Items in the order of *hits* from a single signal, rendered as :meth:`rank` does."""
+        rows = self._rows([mid for mid, _ in hits])
+        show_dates = self._dates_shown(question)
+        items = []
+        for rank, (mid, raw) in enumerate(hits, start=1):
+            row = rows.get(mid)
+            if row is None:
+                continue
+            body = row.text
+            text = f"({dates.human_day(row.day)}) {body}" if show_dates else body
+            why = {signal: {"rank": rank, "score": round(raw, 4)}}
+            items.append(RetrievedItem(mid, text, raw, why, row.turn_ids, row.happened_at))
+        return items
+
+    def _rows(self, ids: Sequence[int]) -> dict[int, _Row]:
+        if not ids:
+            return {}
+        result = self.profile.store.query(
+            "SELECT id, text, source, created_at, weight, happened_at, turn_ids FROM memories "
+            f"WHERE id IN ({','.join('?' * len(ids))})",
+            list(ids),
+        )
+        return {
+            int(r[0]): _Row(
+                int(r[0]), r[1], r[2], r[3], float(r[4]), r[5], tuple(json.loads(r[6] or "[]"))
+            )
+            for r in result
+        }
+
+    def _present(
+        self,
+        scored: Sequence[tuple[float, int, dict[str, Any]]],
+        rows: dict[int, _Row],
+        show_dates: bool,
+    ) -> list[RetrievedItem]:
+        """Add context windows and render the text the model will see."""
+        s = self.settings
+        kept: list[RetrievedItem] = []
+        shown: set[int] = set()
+        for score, mid, why in scored:
+            if mid in shown:
+                continue
+            row = rows[mid]
+            group = self._window(row) if s.context_window else [row]
+            shown.update(r.id for r in group)
+            body = " | ".join(r.text for r in group)
+            text = f"({dates.human_day(row.day)}) {body}" if show_dates else body
+            turn_ids = tuple(t for r in group for t in r.turn_ids)
+            if len(group) > 1:
+                why = {**why, "context": {"neighbours": [r.id for r in group if r.id != mid]}}
+            # Tokens are counted lazily, in pack(): only for the items that get that far.
+            kept.append(RetrievedItem(mid, text, score, why, turn_ids, row.happened_at))
+        return kept
+
+    def _window(self, row: _Row) -> list[_Row]:
+        """*row* with its neighbours from the same source and day (a conversation's session)."""
+        n = self.settings.context_window
+        result = self.profile.store.query(
+            "SELECT id, text, source, created_at, weight, happened_at, turn_ids FROM memories "
+            "WHERE id BETWEEN ? AND ? AND source = ? AND happened_at IS ? ORDER BY id",
+            (row.id - n, row.id + n, row.source, row.happened_at),
+        )
+        return [
+            _Row(int(r[0]), r[1], r[2], r[3], float(r[4]), r[5], tuple(json.loads(r[6] or "[]")))
+            for r in result
+        ] or [row]

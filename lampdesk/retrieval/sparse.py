@@ -153,12 +153,17 @@ STOP_WORDS = frozenset(
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: A question longer than this many search terms keeps its first ones (bounded query time).
+MAX_TERMS = 32
+#: bm25() column weights of ``retrieval_fts``: the item's own text counts more than its context.
+TEXT_WEIGHT = 1.0
+CONTEXT_WEIGHT = 0.35
 
 
 def query_terms(text: str) -> list[str]:
     """The searchable words of *text*, lower-cased, stop words removed, order kept, unique."""
     words = (w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS)
-    return list(dict.fromkeys(words))
+    return list(dict.fromkeys(words))[:MAX_TERMS]
 
 
 def fts_query(text: str) -> str | None:
@@ -174,7 +179,24 @@ def fts_query(text: str) -> str | None:
 
 
 def search(store: Store, text: str, limit: int) -> list[tuple[int, float]]:
-    """``(memory_id, bm25)`` best first; bm25 is negated so that larger is better."""
+    """``(memory_id, bm25)`` best first over text and context; larger is better.
+
+    The Porter tokenizer stems both the items and the quoted query terms, so "trains" finds
+    "training".
+    """
+    expression = fts_query(text)
+    if expression is None:
+        return []
+    rows = store.query(
+        f"SELECT rowid, bm25(retrieval_fts, {TEXT_WEIGHT}, {CONTEXT_WEIGHT}) AS score "
+        "FROM retrieval_fts WHERE retrieval_fts MATCH ? ORDER BY score LIMIT ?",
+        (expression, limit),
+    )
+    return [(int(rowid), -float(score)) for rowid, score in rows]
+
+
+def plain_search(store: Store, text: str, limit: int) -> list[tuple[int, float]]:
+    """The baseline: FTS5 ``bm25()`` over the items' text alone (no context)."""
     expression = fts_query(text)
     if expression is None:
         return []

@@ -15,9 +15,7 @@ def why_html(result: dict[str, Any]) -> str:
     if result["items"]:
         parts.append("<h4>What it used from your profile</h4><ol>")
         for item in result["items"]:
-            signals = ", ".join(
-                f"{name} #{info['rank']} ({_raw(info)})" for name, info in item["why"].items()
-            )
+            signals = "; ".join(f"{name}: {_details(info)}" for name, info in item["why"].items())
             parts.append(
                 f"<li>{esc(item['text'])}<br><small>score {item['score']:.4f} · "
                 f"{esc(signals) or 'no signal'}</small></li>"
@@ -58,11 +56,15 @@ def why_html(result: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _raw(info: dict[str, Any]) -> str:
-    for key in ("similarity", "bm25", "score"):
-        if key in info:
-            return f"{key} {info[key]:.3f}"
-    return ""
+def _details(info: Any) -> str:
+    """One signal's record (rank, raw score, contribution, ...) as a short phrase."""
+    if not isinstance(info, dict):
+        return str(info)
+    parts = []
+    for key, value in info.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        parts.append(f"{key.replace('_', ' ')} {shown}")
+    return ", ".join(parts)
 
 
 class WhyPanel(QTextBrowser):

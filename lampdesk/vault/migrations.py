@@ -87,6 +87,51 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        "0003_retrieval_provenance",
+        # Provenance of each item (the turns it came from, the day it happened), a searchable
+        # context that is never shown (speaker, neighbouring turns), a second FTS5 index over
+        # text and context, and an outbox the triggers fill so the dense index learns about
+        # every insert, edit and delete without scanning the whole profile.
+        """
+        ALTER TABLE memories ADD COLUMN happened_at TEXT;
+        ALTER TABLE memories ADD COLUMN turn_ids TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE memories ADD COLUMN context TEXT NOT NULL DEFAULT '';
+        CREATE INDEX memories_source ON memories(source);
+        CREATE VIRTUAL TABLE retrieval_fts USING fts5(
+            text,
+            context,
+            content='memories',
+            content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        INSERT INTO retrieval_fts(retrieval_fts) VALUES ('rebuild');
+        CREATE TABLE retrieval_outbox (
+            memory_id INTEGER PRIMARY KEY,
+            op TEXT NOT NULL CHECK (op IN ('upsert', 'delete'))
+        );
+        INSERT INTO retrieval_outbox(memory_id, op)
+            SELECT id, 'upsert' FROM memories
+            WHERE id NOT IN (SELECT memory_id FROM memory_vectors);
+        CREATE TRIGGER retrieval_ai AFTER INSERT ON memories BEGIN
+            INSERT INTO retrieval_fts(rowid, text, context)
+                VALUES (new.id, new.text, new.context);
+            INSERT OR REPLACE INTO retrieval_outbox(memory_id, op) VALUES (new.id, 'upsert');
+        END;
+        CREATE TRIGGER retrieval_ad AFTER DELETE ON memories BEGIN
+            INSERT INTO retrieval_fts(retrieval_fts, rowid, text, context)
+                VALUES ('delete', old.id, old.text, old.context);
+            INSERT OR REPLACE INTO retrieval_outbox(memory_id, op) VALUES (old.id, 'delete');
+        END;
+        CREATE TRIGGER retrieval_au AFTER UPDATE OF text, context ON memories BEGIN
+            INSERT INTO retrieval_fts(retrieval_fts, rowid, text, context)
+                VALUES ('delete', old.id, old.text, old.context);
+            INSERT INTO retrieval_fts(rowid, text, context) VALUES (new.id, new.text, new.context);
+            DELETE FROM memory_vectors WHERE memory_id = new.id;
+            INSERT OR REPLACE INTO retrieval_outbox(memory_id, op) VALUES (new.id, 'upsert');
+        END;
+        """,
+    ),
+    Migration(
         "0004_prompting_rules_prefix_log",
         """
         CREATE TABLE rules (

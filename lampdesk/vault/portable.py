@@ -54,7 +54,14 @@ MIN_LOG2_N = 12
 #: Not exported: bookkeeping, the profile's identity (an import gets its own), derived data
 #: (vectors; full-text tables, which triggers refill on insert; the engine's saved KV prefixes,
 #: a cache that main's migration 0004 adds).
-_NOT_EXPORTED = {"profile", "schema_migrations", "memory_vectors", "prefix_states"}
+#: Derived or per-install tables: rebuilt on import (vectors, the index outbox, the KV cache).
+_NOT_EXPORTED = {
+    "profile",
+    "schema_migrations",
+    "memory_vectors",
+    "prefix_states",
+    "retrieval_outbox",
+}
 
 Scalar = str | int | float | None
 

@@ -21,3 +21,17 @@ def test_weights_change_the_order() -> None:
 
 def test_empty() -> None:
     assert reciprocal_rank_fusion({"bm25": [], "dense": []}) == []
+
+
+def test_score_fusion_keeps_the_distance_between_scores() -> None:
+    from lampdesk.retrieval.fusion import score_fusion
+
+    fused = score_fusion(
+        {"bm25": [(1, 10.0), (2, 1.0)], "dense": [(2, 0.5), (3, 0.45)]},
+        weights={"dense": 0.5},
+        raw_names={"bm25": "bm25", "dense": "similarity"},
+    )
+    assert [f.id for f in fused] == [1, 2, 3]
+    assert fused[0].why["bm25"]["contribution"] == 1.0
+    assert fused[1].why["dense"] == {"rank": 1, "similarity": 0.5, "contribution": 0.5}
+    assert score_fusion({"bm25": []}) == []

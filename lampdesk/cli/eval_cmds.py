@@ -1,0 +1,81 @@
+"""``lampdesk eval retrieval`` and ``lampdesk bench retrieval``: quality and speed, measured."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lampdesk.cli.context import Context, print_json
+from lampdesk.errors import UsageError
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers"
+        ) from exc
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError("give one or more positive numbers, e.g. 256,512,1024")
+    return values
+
+
+def register(commands: Any) -> None:
+    eval_ = commands.add_parser("eval", help="measure quality on a data set")
+    evals = eval_.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
+    retrieval = evals.add_parser(
+        "retrieval", help="recall of evidence turns on LoCoMo-format conversations"
+    )
+    retrieval.add_argument("--data", required=True, help="a folder of LoCoMo-format .json files")
+    retrieval.add_argument("--budgets", type=_sizes, default=[256, 512, 1024])
+    retrieval.add_argument("--json", action="store_true", help="print one JSON object")
+    retrieval.set_defaults(handler=eval_retrieval)
+
+
+def add_bench_retrieval(benches: Any) -> None:
+    """``bench retrieval``, under the one ``bench`` command (see inference_cmds)."""
+    bench_retrieval = benches.add_parser("retrieval", help="query latency and ingest rate")
+    bench_retrieval.add_argument("--items", type=_sizes, default=[1000, 10000, 100000])
+    bench_retrieval.add_argument("--queries", type=int, default=100)
+    bench_retrieval.add_argument("--json", action="store_true", help="print one JSON object")
+    bench_retrieval.set_defaults(handler=bench_retrieval_cmd)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def eval_retrieval(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.retrieval import evaluate, print_report
+    from lampdesk.retrieval.dense import Embedder
+    from lampdesk.retrieval.tokens import VocabTokenCounter
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise UsageError(f"{data} is not a folder of LoCoMo .json files.")
+    result = evaluate(
+        data,
+        budgets=args.budgets,
+        embedder=Embedder(),
+        count_tokens=VocabTokenCounter(),
+        progress=_progress,
+    )
+    if args.json:
+        print_json(result)
+    else:
+        print_report(result)
+    return 0
+
+
+def bench_retrieval_cmd(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.bench import print_report, run_bench
+
+    result = run_bench(args.items, queries=args.queries, progress=_progress)
+    if args.json:
+        print_json(result)
+    else:
+        print_report(result)
+    return 0

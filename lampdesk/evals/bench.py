@@ -1,0 +1,240 @@
+"""``lampdesk bench retrieval``: ingest rate and query latency on synthetic profiles.
+
+Each size gets a fresh throwaway profile (real SQLCipher store, real Chroma index, the real
+embedder) filled with generated diary-like sentences. Ingest is timed from the first insert to
+the last vector in Chroma. Queries are timed through :meth:`Retriever.search` with a token
+budget, once embedding the question and once with the vector precomputed. Peak RSS is the
+process's high-water mark after that size (sizes run smallest first).
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from lampdesk.paths import DataPaths
+from lampdesk.profile import NewItem, Profile
+from lampdesk.retrieval.dense import DenseIndex, Embedder
+from lampdesk.retrieval.retriever import Retriever
+from lampdesk.retrieval.tokens import TokenCounter, VocabTokenCounter
+from lampdesk.vault.keys import KeyMode
+from lampdesk.vault.profiles import Vault
+
+INGEST_BATCH = 1000
+QUERY_BUDGET = 512
+
+_PEOPLE = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Farah", "Goran", "Hana", "Ivo", "Jun"]
+_VERBS = [
+    "visited",
+    "cooked",
+    "painted",
+    "read about",
+    "talked about",
+    "bought",
+    "fixed",
+    "planned",
+    "wrote about",
+    "tried",
+    "learned",
+    "photographed",
+    "sold",
+    "found",
+]
+_THINGS = [
+    "a lighthouse",
+    "ramen",
+    "the garden shed",
+    "a jazz record",
+    "the marathon route",
+    "a ceramic bowl",
+    "the old bicycle",
+    "a chess opening",
+    "Lisbon",
+    "a sourdough loaf",
+    "the night shift",
+    "a kayak",
+    "a birthday gift",
+    "the climbing wall",
+    "a violin",
+    "a vegan curry",
+    "the tax forms",
+    "a puppy",
+    "the roof",
+    "a poetry book",
+]
+_WHEN = [
+    "yesterday",
+    "last weekend",
+    "this morning",
+    "two weeks ago",
+    "on Friday",
+    "last month",
+    "after work",
+    "during the holidays",
+    "with friends",
+    "alone",
+]
+_FEELINGS = [
+    "and loved it",
+    "and it was hard",
+    "for the first time",
+    "again",
+    "with my sister",
+    "because it matters to me",
+    "and felt proud",
+    "and want to do it again",
+]
+
+
+def synthetic_items(count: int, seed: int = 7) -> Iterator[NewItem]:
+    rng = random.Random(seed)
+    start = date(2020, 1, 1)
+    for n in range(count):
+        speaker = rng.choice(_PEOPLE)
+        text = (
+            f"{speaker}: I {rng.choice(_VERBS)} {rng.choice(_THINGS)} {rng.choice(_WHEN)} "
+            f"{rng.choice(_FEELINGS)}."
+        )
+        day = start + timedelta(days=n * 1500 // max(count, 1))
+        yield NewItem(
+            text=text,
+            kind="turn",
+            source=f"synthetic:{n // 20}",
+            happened_at=day.isoformat(),
+            turn_ids=(f"S{n // 20}:{n % 20}",),
+        )
+
+
+def synthetic_questions(count: int, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    templates = [
+        "When did {p} visit {t}?",
+        "What did {p} say about {t}?",
+        "Has {p} ever tried {t}?",
+        "Who {v} {t}?",
+        "What does {p} think of {t}?",
+    ]
+    return [
+        rng.choice(templates).format(
+            p=rng.choice(_PEOPLE), t=rng.choice(_THINGS), v=rng.choice(_VERBS)
+        )
+        for _ in range(count)
+    ]
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports kibibytes, macOS bytes.
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _p(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_size(
+    size: int,
+    paths: DataPaths,
+    vault: Vault,
+    embedder: Embedder,
+    queries: int,
+    count_tokens: TokenCounter,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, float]:
+    entry, store = vault.create(f"bench-{size}", KeyMode.PASSPHRASE)
+    try:
+        profile = Profile(store)
+        retriever = Retriever(
+            profile, DenseIndex(paths.index_dir(entry.id)), embedder, count_tokens=count_tokens
+        )
+        started = time.perf_counter()
+        batch: list[NewItem] = []
+        done = 0
+        for item in synthetic_items(size):
+            batch.append(item)
+            if len(batch) == INGEST_BATCH:
+                profile.add_items(batch)
+                retriever.sync()
+                done += len(batch)
+                batch = []
+                if progress and done % (INGEST_BATCH * 10) == 0:
+                    rate = done / (time.perf_counter() - started)
+                    progress(f"  {size}: {done} items ingested ({rate:.0f}/s)")
+        if batch:
+            profile.add_items(batch)
+            retriever.sync()
+        ingest_s = time.perf_counter() - started
+
+        questions = synthetic_questions(queries)
+        vectors = embedder.embed(questions)
+        retriever.search("warm up the caches", budget=QUERY_BUDGET)
+        # Interleaved, so that background work after the ingest weighs on both alike.
+        with_embed: list[float] = []
+        no_embed: list[float] = []
+        for question, vector in zip(questions, vectors, strict=True):
+            started = time.perf_counter()
+            retriever.search(question, budget=QUERY_BUDGET)
+            with_embed.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            retriever.search(question, budget=QUERY_BUDGET, query_vector=vector)
+            no_embed.append((time.perf_counter() - started) * 1000)
+    finally:
+        store.close()
+    return {
+        "query_ms_p50": round(statistics.median(with_embed), 2),
+        "query_ms_p95": round(_p(with_embed, 0.95), 2),
+        "query_ms_p50_no_embed": round(statistics.median(no_embed), 2),
+        "query_ms_p95_no_embed": round(_p(no_embed, 0.95), 2),
+        "ingest_per_s": round(size / ingest_s, 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+
+
+def run_bench(
+    sizes: Sequence[int],
+    *,
+    queries: int = 100,
+    embedder: Embedder | None = None,
+    count_tokens: TokenCounter | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The ``--json`` object: ``{"sizes": {"1000": {...}, ...}}``."""
+    embedder = embedder or Embedder()
+    embedder.embed(["load the model before timing anything"])
+    count_tokens = count_tokens or VocabTokenCounter()
+    count_tokens("load the tokenizer before timing anything")
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="lampdesk-bench-") as tmp:
+        paths = DataPaths(Path(tmp))
+        passphrase = secrets.token_urlsafe(16)
+        vault = Vault(paths, prompt=lambda _what, _confirm: passphrase)
+        for size in sorted(set(sizes)):
+            if progress:
+                progress(f"bench: {size} items...")
+            results[str(size)] = bench_size(
+                size, paths, vault, embedder, queries, count_tokens, progress
+            )
+            if progress:
+                progress(f"  {size}: {results[str(size)]}")
+    return {"sizes": results}
+
+
+def print_report(result: dict[str, Any], out: Any = sys.stdout) -> None:
+    print("items    query p50  query p95  p50 no-embed  ingest/s  peak RSS MB", file=out)
+    for size, r in result["sizes"].items():
+        print(
+            f"{size:>7}  {r['query_ms_p50']:>9.1f}  {r['query_ms_p95']:>9.1f}  "
+            f"{r['query_ms_p50_no_embed']:>12.1f}  {r['ingest_per_s']:>8.1f}  "
+            f"{r['peak_rss_mb']:>11.1f}",
+            file=out,
+        )
