@@ -106,11 +106,12 @@ class Assistant:
         return self.profile.add_memory(text)
 
     def warm_up(self) -> None:
-        """Load what the first answer needs (for a worker, before the first question)."""
+        """Load what the first answer needs (for a worker, before the first question): the
+        model, and when there is something to search, the embedder, the index and a first
+        query through the whole retrieval path."""
         self.engine.load()
         if self.profile.memory_count():
-            self.retriever.sync()
-            self.retriever.embedder.load()
+            self.retriever.search("warm up", budget=self.retrieval_budget)
 
     def index(self) -> None:
         """Embed and index whatever changed (for a worker thread, off the GUI).

@@ -7,11 +7,13 @@ prefix), and LampDesk with personalisation off.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -100,55 +102,70 @@ RUNS = (
 )
 
 
-def _round(
-    embedder: Embedder, settings: GenerationSettings, n_ctx: int, threads: int
+# Each measurement runs in a fresh process: a second llama.cpp context that has computed in a
+# process slows every later one there (measured: ~145 -> ~82 tokens/s), which would make the
+# comparison unfair, and a fresh process is what a restart is anyway.
+
+
+def _task_raw(max_tokens: int, n_ctx: int, threads: int) -> dict[str, dict[str, float]]:
+    return {"raw": _measure_raw(Engine().model_path, n_ctx, threads, max_tokens)}
+
+
+def _lampdesk_task(
+    data: str, runs: tuple[str, ...], max_tokens: int, n_ctx: int, threads: int
 ) -> dict[str, dict[str, float]]:
-    """One measurement of every run, each LampDesk run in a fresh profile and engine."""
-    runs = {"raw": _measure_raw(Engine().model_path, n_ctx, threads, settings.max_tokens)}
+    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
+    embedder = Embedder()
+    embedder.embed(["warm up"])  # model loads are not what this measures
+    engine = Engine(n_ctx=n_ctx, n_threads=threads)
+    engine.load()
+    session = LampDesk(DataPaths.resolve(data), engine=engine, embedder=embedder).open()
+    try:
+        if session.profile.memory_count() == 0:
+            session.profile.set_attributes(PROFILE)
+            for memory in MEMORIES:
+                session.assistant.remember(memory)
+            session.assistant.index()
+        session.assistant.warm_up()  # what the window does before its first question
+        ask = session.assistant.ask
+        questions = {
+            "personalized_cold": lambda: ask(QUESTION, settings=settings),
+            "personalized_followup": lambda: ask(FOLLOW_UP, settings=settings),
+            # a new process finds the stable prefix saved (encrypted) in the profile
+            "personalized_restart": lambda: ask(FOLLOW_UP, settings=settings),
+            "unpersonalized": lambda: ask(QUESTION, personalize=False, settings=settings),
+        }
+        return {name: _lampdesk_run(questions[name]) for name in runs}
+    finally:
+        session.close()
+        engine.close()
+
+
+def _round(max_tokens: int, n_ctx: int, threads: int) -> dict[str, dict[str, float]]:
+    """One measurement of every run, each in a fresh process, in a fresh profile."""
+    spawn = multiprocessing.get_context("spawn")
+    runs: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="lampdesk-bench-") as tmp:
-        paths = DataPaths.resolve(Path(tmp) / "data")
-
-        def fresh_session() -> tuple[Engine, Any]:
-            engine = Engine(n_ctx=n_ctx, n_threads=threads)
-            engine.load()  # model loads are not what this measures
-            return engine, LampDesk(paths, engine=engine, embedder=embedder).open()
-
-        engine, session = fresh_session()
-        session.profile.set_attributes(PROFILE)
-        for memory in MEMORIES:
-            session.assistant.remember(memory)
-        session.assistant.index()
-        ask = session.assistant.ask
-        runs["personalized_cold"] = _lampdesk_run(lambda: ask(QUESTION, settings=settings))
-        runs["personalized_followup"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
-        session.close()
-        engine.close()
-
-        # A restart: a new engine (as in a new process) finds the saved prefix in the profile.
-        engine, session = fresh_session()
-        ask = session.assistant.ask
-        runs["personalized_restart"] = _lampdesk_run(lambda: ask(FOLLOW_UP, settings=settings))
-        session.close()
-        engine.close()
-
-        engine, session = fresh_session()
-        ask = session.assistant.ask
-        runs["unpersonalized"] = _lampdesk_run(
-            lambda: ask(QUESTION, personalize=False, settings=settings)
-        )
-        session.close()
-        engine.close()
+        data = str(Path(tmp) / "data")
+        tasks: list[tuple[Any, tuple[Any, ...]]] = [
+            (_task_raw, (max_tokens, n_ctx, threads)),
+            (_lampdesk_task, (data, ("personalized_cold", "personalized_followup"))),
+            (_lampdesk_task, (data, ("personalized_restart",))),
+            (_lampdesk_task, (str(Path(tmp) / "bare"), ("unpersonalized",))),
+        ]
+        for task, args in tasks:
+            if task is _lampdesk_task:
+                args = (*args, max_tokens, n_ctx, threads)
+            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                runs.update(pool.submit(task, *args).result())
     return runs
 
 
 def run(max_tokens: int = 64, n_ctx: int = 2048, rounds: int = 3) -> dict[str, Any]:
     """Medians over *rounds* interleaved rounds, so a busy moment does not decide a ratio."""
     threads = os.cpu_count() or 1
-    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
-    embedder = Embedder()
-    embedder.embed(["warm up"])
     os.environ.setdefault("LAMPDESK_PASSPHRASE", "benchmark passphrase")
-    measured = [_round(embedder, settings, n_ctx, threads) for _ in range(rounds)]
+    measured = [_round(max_tokens, n_ctx, threads) for _ in range(rounds)]
     report: dict[str, Any] = {
         "model": Engine().model_name,
         "threads": threads,

@@ -306,37 +306,20 @@ class Engine:
 
     # -- prefix state (so the first question after a restart is fast too) --------------------
 
-    def prefix_tokens(self, messages: Sequence[Message], stable_text: str) -> list[int]:
-        """The tokens of *messages*' prompt that cover *stable_text* (a prefix of the
-        rendered prompt), cut where tokenizing the prefix alone agrees with the whole."""
-        prompt = self.render(messages)
-        if not prompt.startswith(stable_text):
-            return []
-        full = self.tokenize(prompt)
-        alone = self.tokenize(stable_text)
-        return full[: max(0, _common_prefix(full, alone) - 1)]
-
-    def save_prefix(self, tokens: Sequence[int]) -> PrefixState:
-        """Evaluate *tokens* (reusing what is cached) and return the context's state."""
+    def snapshot(self) -> PrefixState:
+        """The context's evaluated state as it is now (every cached token), without changing
+        it: restored in a later process, any prompt that shares a prefix with these tokens
+        starts from there."""
 
         def work() -> PrefixState:
             llama = self._load()
-            reuse = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
-            if reuse < len(tokens):
-                if reuse == 0 or not llama._ctx.kv_cache_seq_rm(-1, reuse, -1):
-                    llama.reset()
-                    reuse = 0
-                llama.n_tokens = reuse
-                llama.eval(list(tokens[reuse:]))
-            else:
-                llama._ctx.kv_cache_seq_rm(-1, len(tokens), -1)
-                llama.n_tokens = len(tokens)
             from llama_cpp import llama_cpp as lib
 
             size = lib.llama_state_get_size(llama._ctx.ctx)
             buffer = (ctypes.c_uint8 * int(size))()
             used = lib.llama_state_get_data(llama._ctx.ctx, buffer, size)
-            return PrefixState(self.model_name, tuple(tokens), bytes(buffer)[: int(used)])
+            tokens = tuple(int(t) for t in llama.input_ids[: llama.n_tokens])
+            return PrefixState(self.model_name, tokens, bytes(buffer)[: int(used)])
 
         return self._call(work)
 

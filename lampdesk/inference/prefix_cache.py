@@ -44,16 +44,16 @@ class PrefixCache:
         return False
 
     def save(self, messages: Sequence[Message], stable_chars: int) -> bool:
-        """After answering: save the stable prefix's state if it is not saved already."""
+        """After answering: when this stable prefix has no saved state yet, save the context
+        as it is (the stable prefix and what followed it; the live cache is left intact)."""
         stable_text = self._stable_text(messages, stable_chars)
         sha = self._sha(stable_text)
         if not stable_text or sha == self._saved_sha:
             return False
         if self.profile.prefix_state(self.engine.model_name, sha) is None:
-            tokens = self.engine.prefix_tokens(messages, stable_text)
-            if not tokens:
+            state = self.engine.snapshot()
+            if not state.tokens:
                 return False
-            state = self.engine.save_prefix(tokens)
             self.profile.save_prefix_state(
                 state.model, sha, np.asarray(state.tokens, dtype=np.int32).tobytes(), state.state
             )
