@@ -1,3 +1,3 @@
-from lampdesk.cli import main
+from lampdesk.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -61,8 +61,8 @@ class ModelInfo:
         return asdict(self)
 
 
-def inspect_gguf(path: Path, name: str | None = None) -> ModelInfo:
-    """Validate *path* and read its metadata (vocabulary only: no weights are loaded)."""
+def load_vocabulary(path: Path) -> Any:
+    """A ``llama_cpp.Llama`` with the tokenizer and metadata of *path*, and no weights."""
     check_gguf(path)
     from llama_cpp import Llama
     from llama_cpp._utils import suppress_stdout_stderr
@@ -70,9 +70,14 @@ def inspect_gguf(path: Path, name: str | None = None) -> ModelInfo:
     try:
         # llama.cpp prints context warnings for vocabulary-only loads straight to stderr.
         with suppress_stdout_stderr(disable=False):
-            llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
+            return Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"llama.cpp cannot read {path.name}: {exc}") from exc
+
+
+def inspect_gguf(path: Path, name: str | None = None) -> ModelInfo:
+    """Validate *path* and read its metadata (vocabulary only: no weights are loaded)."""
+    llama = load_vocabulary(path)
     try:
         metadata = dict(llama.metadata)
     finally:

@@ -36,14 +36,11 @@ class VocabTokenCounter:
     def _load(self) -> Any:
         with self._lock:
             if self._vocab is None:
-                from llama_cpp import Llama
-
-                from lampdesk.inference.models import check_gguf, embedded_model_path
+                from lampdesk.inference.models import embedded_model_path, load_vocabulary
 
                 where = self._model_path
                 path = where() if callable(where) else where or embedded_model_path()
-                path = check_gguf(path)
-                self._vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
+                self._vocab = load_vocabulary(path)
             return self._vocab
 
     def _count(self, text: str) -> int:
