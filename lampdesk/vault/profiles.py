@@ -232,26 +232,14 @@ class Vault:
         *fill* writes the content (in its own transaction); if anything fails, nothing is left
         behind: no directory, no registry entry, no keyring entry.
         """
-        validate_profile_name(name)
-        if self.exists(name):
-            raise StoreError(f"A profile named {name!r} already exists.")
-        mode = mode or keys.choose_mode_for_new_profile()
-        entry = ProfileEntry(name, uuid.uuid4().hex, mode, utc_now())
-        key: ProfileKey
-        if mode is KeyMode.PASSPHRASE:
-            key = keys.passphrase_key(name, self.prompt, confirm=True)
+        entry, passphrase = self._new_entry(name, mode)
         self.paths.ensure_root()
         staging = ensure_private_dir(self.paths.staging_dir(entry.id))
         final = self.paths.profile_dir(entry.id)
         try:
-            if mode is KeyMode.KEYRING:
-                key = keys.new_keyring_key(entry.id)
+            key = passphrase or keys.new_keyring_key(entry.id)
             with Store.open(staging / self.paths.profile_db(entry.id).name, key, create=True) as st:
-                with st.transaction():
-                    st.execute(
-                        "INSERT INTO profile(id, uuid, name, created_at) VALUES (1, ?, ?, ?)",
-                        (entry.id, name, entry.created_at),
-                    )
+                _write_profile_row(st, entry)
                 fill(st)
                 st.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             os.rename(staging, final)
@@ -259,37 +247,37 @@ class Vault:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(final, ignore_errors=True)
-            if mode is KeyMode.KEYRING:
+            if entry.key_mode is KeyMode.KEYRING:
                 keys.delete_keyring_key(entry.id)
             raise
         return entry
 
     def create(self, name: str, mode: KeyMode | None = None) -> tuple[ProfileEntry, Store]:
+        entry, passphrase = self._new_entry(name, mode)
+        profile_dir = self.paths.ensure_profile_dir(entry.id)
+        try:
+            key = passphrase or keys.new_keyring_key(entry.id)
+            store = Store.open(self.paths.profile_db(entry.id), key, create=True)
+            _write_profile_row(store, entry)
+            self.registry.add(entry)
+        except BaseException:
+            shutil.rmtree(profile_dir, ignore_errors=True)
+            if entry.key_mode is KeyMode.KEYRING:
+                keys.delete_keyring_key(entry.id)
+            raise
+        return entry, store
+
+    def _new_entry(self, name: str, mode: KeyMode | None) -> tuple[ProfileEntry, ProfileKey | None]:
+        """A new profile's entry, and its passphrase key when it is passphrase-protected (asked
+        before anything is written; a keyring key is made later, inside the caller's cleanup)."""
         validate_profile_name(name)
         if self.exists(name):
             raise StoreError(f"A profile named {name!r} already exists.")
         mode = mode or keys.choose_mode_for_new_profile()
         entry = ProfileEntry(name, uuid.uuid4().hex, mode, utc_now())
-        key: ProfileKey
         if mode is KeyMode.PASSPHRASE:
-            key = keys.passphrase_key(name, self.prompt, confirm=True)
-        profile_dir = self.paths.ensure_profile_dir(entry.id)
-        try:
-            if mode is KeyMode.KEYRING:
-                key = keys.new_keyring_key(entry.id)
-            store = Store.open(self.paths.profile_db(entry.id), key, create=True)
-            with store.transaction():
-                store.execute(
-                    "INSERT INTO profile(id, uuid, name, created_at) VALUES (1, ?, ?, ?)",
-                    (entry.id, name, entry.created_at),
-                )
-            self.registry.add(entry)
-        except BaseException:
-            shutil.rmtree(profile_dir, ignore_errors=True)
-            if mode is KeyMode.KEYRING:
-                keys.delete_keyring_key(entry.id)
-            raise
-        return entry, store
+            return entry, keys.passphrase_key(name, self.prompt, confirm=True)
+        return entry, None
 
     def open_or_create(self, name: str) -> tuple[ProfileEntry, Store]:
         return self.open(name) if self.exists(name) else self.create(name)
@@ -308,3 +296,11 @@ def resolve_profile_name(paths: DataPaths, explicit: str | None) -> str:
     if from_env:
         return from_env
     return ProfileRegistry(paths).active() or DEFAULT_PROFILE
+
+
+def _write_profile_row(store: Store, entry: ProfileEntry) -> None:
+    with store.transaction():
+        store.execute(
+            "INSERT INTO profile(id, uuid, name, created_at) VALUES (1, ?, ?, ?)",
+            (entry.id, entry.name, entry.created_at),
+        )
