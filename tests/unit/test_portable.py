@@ -121,6 +121,9 @@ def test_import_refuses_an_existing_name(data_dir: Path) -> None:
     assert dump_profile(data_dir, "copy") == dump_profile(data_dir, "default")
 
 
+SHARED_AT = "2026-01-01T00:00:00+00:00"
+
+
 def test_merge_drops_duplicates_and_keeps_newer_attributes(data_dir: Path, tmp_path: Path) -> None:
     home = Vault(DataPaths(data_dir))
     _, store = home.open_or_create("default")
@@ -129,6 +132,7 @@ def test_merge_drops_duplicates_and_keeps_newer_attributes(data_dir: Path, tmp_p
         fill(profile)
         profile.add_memory("Only at home")
         with store.transaction():
+            store.execute(f"UPDATE interactions SET created_at='{SHARED_AT}'")
             store.execute(
                 "UPDATE attributes SET value='omnivore', updated_at='2000-01-01' WHERE key='diet'"
             )
@@ -139,6 +143,9 @@ def test_merge_drops_duplicates_and_keeps_newer_attributes(data_dir: Path, tmp_p
         fill(Profile(other))
         Profile(other).add_memory("Only away")
         with other.transaction():
+            # The same conversation in both copies: fill() stamps it with the clock, which may
+            # have ticked between the two profiles.
+            other.execute(f"UPDATE interactions SET created_at='{SHARED_AT}'")
             other.execute("UPDATE attributes SET value='Paris' WHERE key='city'")
         data = portable.export_bytes(other, "default", EXPORT_PASSPHRASE, FAST_KDF)
 
