@@ -37,6 +37,7 @@ class Session:
     lock_path: Path | None = None
 
     def close(self) -> None:
+        self.assistant.close()
         self.store.close()
         if self.lock_path is not None:
             lock.release(self.lock_path)

@@ -7,11 +7,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from lampdesk.errors import UsageError
 from lampdesk.inference.engine import Engine, GenerationSettings, Message, StreamStats
 from lampdesk.inference.prefix_cache import PrefixCache
+from lampdesk.memory.decide import Existing, content_words, decide
+from lampdesk.memory.extract import Candidate, extract_by_rules
+from lampdesk.memory.learner import MemoryLearner
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
 from lampdesk.prompting.builder import PromptBuilder
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
@@ -20,6 +24,12 @@ from lampdesk.retrieval.retriever import RetrievedItem, Retriever
 NO_PROFILE_NOTE = "No profile data was used: the profile has no attributes or memories yet."
 NOT_PERSONALIZED_NOTE = "Personalisation was off: no profile data was used."
 NOTHING_RELEVANT_NOTE = "No profile data was used."
+#: A question asked again this soon after a similar one says the first answer missed.
+REASK_WINDOW_S = 600
+#: How alike (content words) two questions are to count as the same question asked again.
+REASK_SIMILARITY = 0.6
+#: The attribute under which pinned memories reach the prompt's stable profile segment.
+PINNED_ATTRIBUTE = "always_remember"
 
 
 @dataclass
@@ -91,6 +101,7 @@ class Assistant:
         self.builder = builder
         self.engine = engine
         self.prefix_cache = PrefixCache(engine, profile)
+        self.learner = MemoryLearner(profile, engine)
 
     def generation_settings(self, **overrides: str) -> GenerationSettings:
         """The profile's generation settings (``gen.*``), then *overrides* on top."""
@@ -102,8 +113,29 @@ class Assistant:
         return GenerationSettings().updated({**stored, **overrides})
 
     def remember(self, text: str) -> Memory:
-        """Store a fact; it is embedded and indexed on the next search (or :meth:`index`)."""
-        return self.profile.add_memory(text)
+        """Store a fact the user typed (see :meth:`remember_how`)."""
+        return self.remember_how(text)[1]
+
+    def remember_how(self, text: str) -> tuple[str, Memory]:
+        """Store a fact the user typed: ``("add", memory)``; or, for a newer statement on a
+        one-answer topic (diet, home, name...), ``("update", the older memory now saying
+        it)``; or ``("none", memory)`` when a memory says it already. It is embedded and
+        indexed on the next search (or :meth:`index`)."""
+        stated = extract_by_rules(text)
+        if len(stated) != 1:
+            return "add", self.profile.add_memory(text)
+        candidate = Candidate(text.strip(), stated[0].topic, stated[0].negated)
+        similar = self.profile.similar_memories(candidate.text, candidate.topic)
+        decision = decide(candidate, [Existing(m.id, m.text, m.topic, m.pinned) for m in similar])
+        target = next((m for m in similar if m.id == decision.memory_id), None)
+        if decision.action == "none" and target is not None:
+            return "none", target
+        if decision.action == "update" and target is not None and not target.pinned:
+            self.profile.edit_memory(
+                target.id, candidate.text, reason=decision.reason, topic=candidate.topic
+            )
+            return "update", self.profile.memories([target.id])[0]
+        return "add", self.profile.add_memory(text, topic=candidate.topic)
 
     def warm_up(self) -> None:
         """Load what the first answer needs (for a worker, before the first question): the
@@ -133,11 +165,17 @@ class Assistant:
         if not question:
             raise UsageError("The question is empty.")
         started = time.perf_counter()
+        self.learner.yield_to_answer.set()  # a model extraction in progress gives way
         self.engine.load_in_background()  # in parallel with retrieval (and its imports)
         cancel = cancel or threading.Event()
         request_id = uuid.uuid4().hex[:12]
         attributes = self.profile.attributes() if personalize else {}
+        pinned = self.profile.pinned_texts() if personalize else []
+        if pinned:
+            attributes[PINNED_ATTRIBUTE] = "; ".join(pinned)
         items = self.retriever.search(question, budget=self.retrieval_budget) if personalize else []
+        if pinned:
+            items = [item for item in items if item.text not in pinned]
         rules = self.profile.rules()
         retrieval_ms = (time.perf_counter() - started) * 1000
         prompt = self.builder.build(
@@ -178,6 +216,7 @@ class Assistant:
             note = None
 
         text = "".join(answer).strip()
+        self._note_reask(question)
         interaction_id = self.profile.record_interaction(
             Interaction(
                 question=question,
@@ -198,6 +237,8 @@ class Assistant:
                 rules_applied=[rule.id for rule in rules],
             )
         )
+        if not cancelled:
+            self.learner.submit(interaction_id, question)
         return AskResult(
             question=question,
             answer=text,
@@ -222,3 +263,20 @@ class Assistant:
             prefix_restored=restored,
             warnings=[self.engine.fallback_reason] if self.engine.fallback_reason else [],
         )
+
+    def _note_reask(self, question: str) -> None:
+        """The same question again, soon after: the last answer missed (feedback "reask")."""
+        last = self.profile.interactions(limit=1)
+        if not last:
+            return
+        previous = last[0]
+        asked = datetime.fromisoformat(str(previous["created_at"]))
+        if (datetime.now(UTC) - asked).total_seconds() > REASK_WINDOW_S:
+            return
+        a, b = content_words(question), content_words(str(previous["question"]))
+        if a and b and len(a & b) / len(a | b) >= REASK_SIMILARITY:
+            self.profile.record_feedback(int(previous["id"]), "reask")
+
+    def close(self) -> None:
+        """Finish learning from the exchanges so far (the process may exit next)."""
+        self.learner.close()

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lampdesk.errors import UsageError
 from lampdesk.prompting.rules import Rule
 from lampdesk.vault.store import Store, utc_now
 
-FEEDBACK_KINDS = ("up", "down", "edit")
+FEEDBACK_KINDS = ("up", "down", "edit", "reask")
+#: How each reaction scales the weight of the items the answer used.
+FEEDBACK_FACTORS = {"up": 1.25, "down": 0.6, "edit": 0.85, "reask": 0.8}
+MIN_WEIGHT, MAX_WEIGHT = 0.2, 3.0
+#: A weight from feedback fades back towards 1 by half every this many days without feedback.
+WEIGHT_HALF_LIFE_DAYS = 60.0
 _ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -29,6 +36,23 @@ class Memory:
     happened_at: str | None = None
     #: Ids of the conversation turns it came from (for example LoCoMo's ``D1:3``).
     turn_ids: tuple[str, ...] = ()
+    topic: str | None = None
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A change to the memories waiting for the user ("ask me first")."""
+
+    id: int
+    action: str
+    memory_id: int | None
+    text: str
+    topic: str | None
+    interaction_id: int | None
+    created_at: str
+    #: The memory's text now, for an update or a delete.
+    current: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +92,15 @@ class UsedItem:
     memory_id: int
     score: float
     why: dict[str, Any]
+
+
+def faded_weight(weight: float, feedback_at: str | None, now: datetime) -> float:
+    """A feedback weight as it stands at *now*: it fades back towards 1 (no opinion) by half
+    every :data:`WEIGHT_HALF_LIFE_DAYS`, so stale reactions stop steering retrieval."""
+    if weight == 1.0 or not feedback_at:
+        return weight
+    days = max(0.0, (now - datetime.fromisoformat(feedback_at)).total_seconds() / 86400)
+    return 1.0 + (weight - 1.0) * math.pow(0.5, days / WEIGHT_HALF_LIFE_DAYS)
 
 
 def parse_attribute(assignment: str) -> tuple[str, str]:
@@ -127,18 +160,31 @@ class Profile:
 
     # -- memories ----------------------------------------------------------------------------
 
-    def add_memory(self, text: str, *, kind: str = "fact", source: str = "user") -> Memory:
+    def add_memory(
+        self,
+        text: str,
+        *,
+        kind: str = "fact",
+        source: str = "user",
+        topic: str | None = None,
+        interaction_id: int | None = None,
+    ) -> Memory:
         text = text.strip()
         if not text:
             raise UsageError("There is nothing to remember: the text is empty.")
         now = utc_now()
         with self.store.transaction():
             memory_id = self.store.execute(
-                "INSERT INTO memories(text, kind, source, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (text, kind, source, now, now),
+                "INSERT INTO memories(text, kind, source, created_at, updated_at, topic) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (text, kind, source, now, now, topic),
             )
-        return Memory(memory_id, text, kind, source, now, 1.0, False)
+            if interaction_id is not None:
+                self.store.execute(
+                    "INSERT INTO memory_origins(memory_id, interaction_id) VALUES (?, ?)",
+                    (memory_id, interaction_id),
+                )
+        return Memory(memory_id, text, kind, source, now, 1.0, False, topic=topic, updated_at=now)
 
     def add_items(self, items: Iterable[NewItem]) -> list[int]:
         """Add many items in one transaction (one commit: fast ingest); their ids in order."""
@@ -167,23 +213,145 @@ class Profile:
                 )
         return ids
 
-    def edit_memory(self, memory_id: int, text: str) -> bool:
-        """Change a memory's text; both indexes follow (triggers and the retrieval outbox)."""
+    def edit_memory(
+        self,
+        memory_id: int,
+        text: str,
+        *,
+        reason: str = "edited by the user",
+        topic: str | None = None,
+        interaction_id: int | None = None,
+    ) -> bool:
+        """Change a memory's text, keeping the old one in its history; both indexes follow
+        (triggers and the retrieval outbox)."""
         text = text.strip()
         if not text:
             raise UsageError("A memory cannot be empty; forget it instead.")
+        now = utc_now()
+        with self.store.transaction():
+            found = self.store.query("SELECT text FROM memories WHERE id = ?", (memory_id,))
+            if not found:
+                return False
+            if found[0][0] != text:
+                self.store.execute(
+                    "INSERT INTO memory_history(memory_id, text, reason, replaced_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (memory_id, found[0][0], reason, now),
+                )
+            self.store.execute(
+                "UPDATE memories SET text = ?, updated_at = ?, topic = coalesce(?, topic) "
+                "WHERE id = ?",
+                (text, now, topic, memory_id),
+            )
+            if interaction_id is not None:
+                self.store.execute(
+                    "INSERT OR REPLACE INTO memory_origins(memory_id, interaction_id) "
+                    "VALUES (?, ?)",
+                    (memory_id, interaction_id),
+                )
+        return True
+
+    def memory_history(self, memory_id: int) -> list[tuple[str, str, str]]:
+        """Earlier texts of a memory, oldest first: (text, reason, replaced_at)."""
+        rows = self.store.query(
+            "SELECT text, reason, replaced_at FROM memory_history WHERE memory_id = ? ORDER BY id",
+            (memory_id,),
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def set_pinned(self, memory_id: int, pinned: bool) -> bool:
+        """A pinned memory is in every prompt and never changed by what LampDesk learns."""
         with self.store.transaction():
             found = self.store.query("SELECT 1 FROM memories WHERE id = ?", (memory_id,))
             self.store.execute(
-                "UPDATE memories SET text = ?, updated_at = ? WHERE id = ?",
-                (text, utc_now(), memory_id),
+                "UPDATE memories SET pinned = ? WHERE id = ?", (int(pinned), memory_id)
             )
+            # The stable prompt prefix holds the pinned memories: its saved state is stale.
+            self.store.execute("DELETE FROM prefix_states")
+        return bool(found)
+
+    def pinned_texts(self) -> list[str]:
+        rows = self.store.query("SELECT text FROM memories WHERE pinned = 1 ORDER BY id")
+        return [str(r[0]) for r in rows]
+
+    def similar_memories(self, text: str, topic: str | None, limit: int = 10) -> list[Memory]:
+        """Memories a new statement may repeat, update or retract: those on *topic* and the
+        best lexical matches (FTS5)."""
+        from lampdesk.retrieval import sparse
+
+        ids = (
+            {
+                int(r[0])
+                for r in self.store.query("SELECT id FROM memories WHERE topic = ?", (topic,))
+            }
+            if topic
+            else set()
+        )
+        ids.update(mid for mid, _ in sparse.search(self.store, text, limit))
+        return self.memories(sorted(ids))
+
+    # -- proposals ("ask me first") ----------------------------------------------------------
+
+    def propose(
+        self,
+        action: str,
+        text: str,
+        *,
+        memory_id: int | None = None,
+        topic: str | None = None,
+        interaction_id: int | None = None,
+    ) -> int:
+        with self.store.transaction():
+            return self.store.execute(
+                "INSERT INTO memory_proposals(action, memory_id, text, topic, interaction_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (action, memory_id, text, topic, interaction_id, utc_now()),
+            )
+
+    def proposals(self) -> list[Proposal]:
+        rows = self.store.query(
+            "SELECT p.id, p.action, p.memory_id, p.text, p.topic, p.interaction_id, "
+            "p.created_at, m.text FROM memory_proposals p "
+            "LEFT JOIN memories m ON m.id = p.memory_id ORDER BY p.id"
+        )
+        return [Proposal(*row) for row in rows]
+
+    def accept(self, proposal_id: int) -> Memory | None:
+        """Carry out a proposal; the memory added or updated (``None`` after a delete)."""
+        with self.store.transaction():
+            found = [p for p in self.proposals() if p.id == proposal_id]
+            if not found:
+                raise UsageError(f"There is no pending memory {proposal_id}.")
+            p = found[0]
+            self.store.execute("DELETE FROM memory_proposals WHERE id = ?", (proposal_id,))
+            if p.action == "add":
+                return self.add_memory(
+                    p.text, source="chat", topic=p.topic, interaction_id=p.interaction_id
+                )
+            if p.memory_id is None:
+                return None
+            if p.action == "delete":
+                self.forget(p.memory_id)
+                return None
+            self.edit_memory(
+                p.memory_id,
+                p.text,
+                reason="updated from a conversation (accepted)",
+                topic=p.topic,
+                interaction_id=p.interaction_id,
+            )
+            return self.memories([p.memory_id])[0]
+
+    def reject(self, proposal_id: int) -> bool:
+        with self.store.transaction():
+            found = self.store.query("SELECT 1 FROM memory_proposals WHERE id = ?", (proposal_id,))
+            self.store.execute("DELETE FROM memory_proposals WHERE id = ?", (proposal_id,))
         return bool(found)
 
     def memories(self, ids: Sequence[int] | None = None) -> list[Memory]:
         sql = (
-            "SELECT id, text, kind, source, created_at, weight, pinned, happened_at, turn_ids "
-            "FROM memories"
+            "SELECT id, text, kind, source, created_at, weight, pinned, happened_at, turn_ids, "
+            "topic, updated_at FROM memories"
         )
         params: Sequence[Any] = ()
         if ids is not None:
@@ -203,6 +371,8 @@ class Profile:
                 bool(r[6]),
                 r[7],
                 tuple(json.loads(r[8] or "[]")),
+                r[9],
+                r[10],
             )
             for r in rows
         ]
@@ -223,9 +393,15 @@ class Profile:
         return int(self.store.query("SELECT count(*) FROM memories")[0][0])
 
     def forget(self, memory_id: int) -> bool:
+        """Remove a memory everywhere: its row, history, vector and pending changes (cascade),
+        the FTS indexes (triggers), Chroma (the outbox, on the next sync), the answers' lists
+        of used items, and any saved prompt state that may hold its text."""
         with self.store.transaction():
             found = self.store.query("SELECT 1 FROM memories WHERE id = ?", (memory_id,))
             self.store.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+            self.store.execute("DELETE FROM interaction_items WHERE memory_id = ?", (memory_id,))
+            if found:
+                self.store.execute("DELETE FROM prefix_states")
         return bool(found)
 
     # -- vectors (the dense index is rebuilt from these, never from Chroma) -------------------
@@ -297,9 +473,28 @@ class Profile:
         with self.store.transaction():
             if not self.store.query("SELECT 1 FROM interactions WHERE id = ?", (interaction_id,)):
                 raise UsageError(f"There is no answer {interaction_id}.")
-            return self.store.execute(
+            feedback_id = self.store.execute(
                 "INSERT INTO feedback(interaction_id, kind, value, created_at) VALUES (?, ?, ?, ?)",
                 (interaction_id, kind, value, utc_now()),
+            )
+            self._reweigh(interaction_id, FEEDBACK_FACTORS[kind])
+            return feedback_id
+
+    def _reweigh(self, interaction_id: int, factor: float) -> None:
+        """Scale the weights of the items an answer used (their faded weight, then *factor*)."""
+        now = utc_now()
+        today = datetime.fromisoformat(now)
+        rows = self.store.query(
+            "SELECT m.id, m.weight, m.feedback_at FROM memories m "
+            "JOIN interaction_items i ON i.memory_id = m.id WHERE i.interaction_id = ?",
+            (interaction_id,),
+        )
+        for memory_id, weight, feedback_at in rows:
+            current = faded_weight(float(weight), feedback_at, today)
+            new = min(MAX_WEIGHT, max(MIN_WEIGHT, current * factor))
+            self.store.execute(
+                "UPDATE memories SET weight = ?, feedback_at = ? WHERE id = ?",
+                (new, now, memory_id),
             )
 
     def feedback(self, interaction_id: int) -> list[tuple[str, str | None]]:

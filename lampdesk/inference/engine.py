@@ -10,6 +10,7 @@ most to least stable for this).
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import queue
 import threading
@@ -299,6 +300,56 @@ class Engine:
             stats.generation_s = time.perf_counter() - started
         finally:
             emit(_END)
+
+    def complete_json(
+        self,
+        messages: Sequence[Message],
+        schema: Mapping[str, Any],
+        *,
+        max_tokens: int = 768,
+        cancel: threading.Event | None = None,
+    ) -> str | None:
+        """The model's answer to *messages* as JSON that matches *schema*, or ``None`` when
+        cancelled or cut by *max_tokens*.
+
+        A llama.cpp grammar built from *schema* constrains every sampled token, so the output
+        cannot be malformed; decoding is greedy. The context's cached state (the chat's prefix)
+        is put back afterwards, so the next answer does not pay for this detour.
+        """
+        cancel = cancel or threading.Event()
+        tokens = self.tokenize(self.render(messages))
+
+        def work() -> str | None:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            llama = self._load()
+            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+            saved = llama.save_state()
+            parts: list[str] = []
+            finish = ""
+            try:
+                chunks = llama.create_completion(
+                    tokens,
+                    stream=True,
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    grammar=grammar,
+                    stop=self._formatter_stop(),
+                )
+                try:
+                    for chunk in chunks:
+                        if cancel.is_set():
+                            return None
+                        choice = chunk["choices"][0]
+                        parts.append(choice["text"])
+                        finish = choice.get("finish_reason") or finish
+                finally:
+                    chunks.close()
+            finally:
+                llama.load_state(saved)
+            return None if finish == "length" else "".join(parts)
+
+        return self._call(work)
 
     def _formatter_stop(self) -> list[str]:
         eos = self._llama.token_eos()

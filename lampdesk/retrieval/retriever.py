@@ -14,10 +14,10 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from lampdesk.profile import Profile
+from lampdesk.profile import Profile, faded_weight
 from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder, blob_to_vector, vector_to_blob
 from lampdesk.retrieval.fusion import reciprocal_rank_fusion, score_fusion
@@ -326,7 +326,10 @@ class Retriever:
             if row.weight != 1.0:
                 before = score
                 score *= row.weight
-                why["feedback"] = {"weight": row.weight, "contribution": round(score - before, 5)}
+                why["feedback"] = {
+                    "weight": round(row.weight, 3),
+                    "contribution": round(score - before, 5),
+                }
             scored.append((score, entry.id, why))
         scored.sort(key=lambda t: (-t[0], t[1]))
         return self._present(scored, rows, self._dates_shown(question))
@@ -358,16 +361,11 @@ class Retriever:
         if not ids:
             return {}
         result = self.profile.store.query(
-            "SELECT id, text, source, created_at, weight, happened_at, turn_ids FROM memories "
-            f"WHERE id IN ({','.join('?' * len(ids))})",
+            f"SELECT {_ROW_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(ids))})",
             list(ids),
         )
-        return {
-            int(r[0]): _Row(
-                int(r[0]), r[1], r[2], r[3], float(r[4]), r[5], tuple(json.loads(r[6] or "[]"))
-            )
-            for r in result
-        }
+        now = datetime.now(UTC)
+        return {int(r[0]): _row(r, now) for r in result}
 
     def _present(
         self,
@@ -398,11 +396,18 @@ class Retriever:
         """*row* with its neighbours from the same source and day (a conversation's session)."""
         n = self.settings.context_window
         result = self.profile.store.query(
-            "SELECT id, text, source, created_at, weight, happened_at, turn_ids FROM memories "
+            f"SELECT {_ROW_COLUMNS} FROM memories "
             "WHERE id BETWEEN ? AND ? AND source = ? AND happened_at IS ? ORDER BY id",
             (row.id - n, row.id + n, row.source, row.happened_at),
         )
-        return [
-            _Row(int(r[0]), r[1], r[2], r[3], float(r[4]), r[5], tuple(json.loads(r[6] or "[]")))
-            for r in result
-        ] or [row]
+        now = datetime.now(UTC)
+        return [_row(r, now) for r in result] or [row]
+
+
+_ROW_COLUMNS = "id, text, source, created_at, weight, happened_at, turn_ids, feedback_at"
+
+
+def _row(r: Sequence[Any], now: datetime) -> _Row:
+    """A stored item as ranking sees it: its feedback weight as it stands today."""
+    weight = faded_weight(float(r[4]), r[7], now)
+    return _Row(int(r[0]), r[1], r[2], r[3], weight, r[5], tuple(json.loads(r[6] or "[]")))

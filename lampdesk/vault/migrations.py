@@ -161,4 +161,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE interactions ADD COLUMN rules_applied TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    Migration(
+        "0005_memory_review",
+        # The memory loop: a memory's topic (so a newer statement on the same topic updates it),
+        # when feedback last changed its weight (stale weights fade back), the exchange it was
+        # learned from, its earlier versions, and changes waiting for the user ("ask me first").
+        """
+        ALTER TABLE memories ADD COLUMN topic TEXT;
+        ALTER TABLE memories ADD COLUMN feedback_at TEXT;
+        CREATE TABLE memory_origins (
+            memory_id INTEGER PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE,
+            interaction_id INTEGER NOT NULL REFERENCES interactions(id) ON DELETE CASCADE
+        );
+        CREATE TABLE memory_history (
+            id INTEGER PRIMARY KEY,
+            memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            replaced_at TEXT NOT NULL
+        );
+        CREATE TABLE memory_proposals (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL CHECK (action IN ('add', 'update', 'delete')),
+            memory_id INTEGER REFERENCES memories(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            topic TEXT,
+            interaction_id INTEGER REFERENCES interactions(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 )

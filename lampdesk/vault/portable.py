@@ -436,7 +436,7 @@ def _merge_rows(
         row.pop("id", None)
         skip = False
         for column, mapping in remap.items():
-            if column in row:
+            if column in row and row[column] is not None:
                 if row[column] not in mapping:
                     skip = True  # it refers to something the file does not hold
                     break

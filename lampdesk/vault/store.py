@@ -146,8 +146,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All statements inside commit together or not at all."""
+        """All statements inside commit together or not at all. A transaction opened inside
+        another (on the same thread, which holds the lock) joins it."""
         with self._lock:
+            if self._conn.in_transaction:
+                yield
+                return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
