@@ -17,6 +17,7 @@ from lampdesk.memory.decide import Existing, content_words, decide
 from lampdesk.memory.extract import Candidate, extract_by_rules
 from lampdesk.memory.learner import MemoryLearner
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
+from lampdesk.prompting import quotes
 from lampdesk.prompting.builder import PromptBuilder
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
@@ -160,7 +161,13 @@ class Assistant:
         on_chunk: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
         settings: GenerationSettings | None = None,
+        learn: bool = True,
+        quote: bool = False,
     ) -> AskResult:
+        """Answer *question*, streaming chunks to *on_chunk*; with *learn*, the exchange also
+        feeds the memory loop (and a quick re-ask counts as feedback on the last answer). With
+        *quote*, a personalised answer is a phrase quoted from the retrieved items (or "Not
+        mentioned"), the one the model finds most likely as the answer."""
         question = question.strip()
         if not question:
             raise UsageError("The question is empty.")
@@ -199,8 +206,11 @@ class Assistant:
 
         stats = StreamStats()
         settings = settings or self.generation_settings()
-        for chunk in self.engine.stream(prompt.messages, settings, cancel, stats):
-            emit(blocker.feed(chunk))
+        if quote and prompt.items:
+            self._quote(question, prompt.messages, prompt.items, cancel, stats, emit, blocker)
+        else:
+            for chunk in self.engine.stream(prompt.messages, settings, cancel, stats):
+                emit(blocker.feed(chunk))
         emit(blocker.flush())
         total_ms = (time.perf_counter() - started) * 1000
         cancelled = stats.stopped_by == "cancel"
@@ -216,7 +226,8 @@ class Assistant:
             note = None
 
         text = "".join(answer).strip()
-        self._note_reask(question)
+        if learn:
+            self._note_reask(question)
         interaction_id = self.profile.record_interaction(
             Interaction(
                 question=question,
@@ -237,7 +248,7 @@ class Assistant:
                 rules_applied=[rule.id for rule in rules],
             )
         )
-        if not cancelled:
+        if learn and not cancelled:
             self.learner.submit(interaction_id, question)
         return AskResult(
             question=question,
@@ -263,6 +274,32 @@ class Assistant:
             prefix_restored=restored,
             warnings=[self.engine.fallback_reason] if self.engine.fallback_reason else [],
         )
+
+    def _quote(
+        self,
+        question: str,
+        messages: list[Message],
+        items: list[RetrievedItem],
+        cancel: threading.Event,
+        stats: StreamStats,
+        emit: Callable[[str], None],
+        blocker: BlockedTermFilter,
+    ) -> None:
+        """Answer with the candidate quote the model scores highest (see quotes.py)."""
+        choices = quotes.candidates(question, items)
+        started = time.perf_counter()
+        scores = self.engine.choose(
+            messages, choices, baseline=quotes.baseline(messages), cancel=cancel
+        )
+        stats.prompt_tokens = self.engine.count_tokens(messages)
+        if not scores:
+            stats.stopped_by = "cancel"
+            return
+        best = max(range(len(choices)), key=lambda i: (scores[i], -i))
+        stats.first_token_s = stats.generation_s = time.perf_counter() - started
+        stats.tokens = len(self.engine.tokenize(choices[best]))
+        stats.stopped_by = "quote"
+        emit(blocker.feed(choices[best]))
 
     def _note_reask(self, question: str) -> None:
         """The same question again, soon after: the last answer missed (feedback "reask")."""

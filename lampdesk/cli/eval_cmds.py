@@ -33,6 +33,19 @@ def register(commands: Any) -> None:
     retrieval.add_argument("--budgets", type=_sizes, default=[256, 512, 1024])
     retrieval.add_argument("--json", action="store_true", help="print one JSON object")
     retrieval.set_defaults(handler=eval_retrieval)
+    answers = evals.add_parser(
+        "answers", help="token F1 of answers with and without personalisation (LoCoMo)"
+    )
+    answers.add_argument("--data", required=True, help="a folder of LoCoMo-format .json files")
+    answers.add_argument("--sample", type=int, default=100, help="answerable questions to ask")
+    answers.add_argument("--model", help="an imported model's name (default: the embedded one)")
+    answers.add_argument("--template", default="concise", help="a shipped template's name")
+    answers.add_argument(
+        "--free", action="store_true", help="free answers instead of quotes from the notes"
+    )
+    answers.add_argument("--verbose", action="store_true", help="print each answer to stderr")
+    answers.add_argument("--json", action="store_true", help="print one JSON object")
+    answers.set_defaults(handler=eval_answers)
 
 
 def add_bench_retrieval(benches: Any) -> None:
@@ -74,6 +87,44 @@ def bench_retrieval_cmd(ctx: Context, args: argparse.Namespace) -> int:
     from lampdesk.evals.bench import print_report, run_bench
 
     result = run_bench(args.items, queries=args.queries, progress=_progress)
+    if args.json:
+        print_json(result)
+    else:
+        print_report(result)
+    return 0
+
+
+def eval_answers(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.answers import evaluate, print_report
+    from lampdesk.inference.engine import Engine
+    from lampdesk.inference.models import ModelRegistry, embedded_model_path
+    from lampdesk.prompting.templates import named_template
+    from lampdesk.retrieval.dense import Embedder
+    from lampdesk.retrieval.tokens import VocabTokenCounter
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise UsageError(f"{data} is not a folder of LoCoMo .json files.")
+    if args.sample <= 0:
+        raise UsageError("--sample must be a positive number of questions.")
+    template = named_template(args.template)
+    model = (
+        Path(ModelRegistry(ctx.paths).get(args.model).path) if args.model else embedded_model_path()
+    )
+    engine = Engine(model)
+    try:
+        result = evaluate(
+            data,
+            n=args.sample,
+            engine=engine,
+            embedder=Embedder(),
+            count_tokens=VocabTokenCounter(model),
+            template=template,
+            quote=not args.free,
+            progress=_progress if args.verbose else None,
+        )
+    finally:
+        engine.close()
     if args.json:
         print_json(result)
     else:

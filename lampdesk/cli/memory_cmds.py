@@ -8,10 +8,8 @@ from typing import Any
 
 from lampdesk.cli.context import Context, print_json
 from lampdesk.errors import LampdeskError, UsageError
+from lampdesk.memory.browse import SORTS, select
 from lampdesk.memory.learner import MEMORY_SETTINGS
-from lampdesk.profile import Memory
-
-SORTS = ("date", "weight", "id")
 
 
 def register(commands: Any) -> None:
@@ -74,21 +72,8 @@ def remember_fact(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _sorted(memories: list[Memory], sort: str) -> list[Memory]:
-    if sort == "date":
-        return sorted(memories, key=lambda m: (m.updated_at or m.created_at, m.id), reverse=True)
-    if sort == "weight":
-        return sorted(memories, key=lambda m: (-m.weight, m.id))
-    return memories
-
-
 def list_memories(ctx: Context, args: argparse.Namespace) -> int:
-    profile = ctx.session().profile
-    memories = profile.memories()
-    if args.search:
-        words = args.search.lower().split()
-        memories = [m for m in memories if all(w in m.text.lower() for w in words)]
-    memories = _sorted(memories, args.sort)
+    memories = select(ctx.session().profile.memories(), args.search or "", args.sort)
     if args.json:
         print_json([asdict(m) for m in memories])
         return 0
@@ -198,4 +183,32 @@ def memory_config(ctx: Context, args: argparse.Namespace) -> int:
         profile.set_setting(full, value)
     for full, default in MEMORY_SETTINGS.items():
         print(f"{full.removeprefix('memory.')}={profile.setting(full) or default}")
+    return 0
+
+
+def add_bench_memory(benches: Any) -> None:
+    """``bench memory``, under the one ``bench`` command (see inference_cmds)."""
+    bench = benches.add_parser("memory", help="time to first token with memory on vs off")
+    bench.add_argument("--rounds", type=int, default=6)
+    bench.add_argument(
+        "--model-extraction", action="store_true", help="also let the model extract facts"
+    )
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(handler=bench_memory)
+
+
+def bench_memory(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.memory_bench import run
+
+    if args.rounds <= 0:
+        raise UsageError("--rounds must be positive.")
+    result = run(rounds=args.rounds, model_extraction=args.model_extraction)
+    if args.json:
+        print_json(result)
+    else:
+        print(
+            f"TTFT median: memory on {result['ttft_ms_memory_on']} ms, off "
+            f"{result['ttft_ms_memory_off']} ms (ratio {result['ratio_on_vs_off']}); "
+            f"{result['memories_learned']} memories learned"
+        )
     return 0

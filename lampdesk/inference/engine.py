@@ -10,6 +10,7 @@ most to least stable for this).
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
 import os
 import queue
@@ -23,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from lampdesk.errors import ModelError, UsageError
+from lampdesk.errors import ModelError, PromptTooLongError, UsageError
 from lampdesk.inference.models import check_gguf, embedded_model_path
 
 Message = dict[str, str]
@@ -351,6 +352,65 @@ class Engine:
 
         return self._call(work)
 
+    def choose(
+        self,
+        messages: Sequence[Message],
+        choices: Sequence[str],
+        *,
+        baseline: Sequence[Message] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[float]:
+        """How strongly the model answers *messages* with each of *choices* (as the whole
+        answer, end of turn included): the log-probability of each, minus its log-probability
+        after *baseline* when given (a prompt without the question, so a choice that is likely
+        whatever was asked does not win). Higher is better; ``[]`` when cancelled."""
+        cancel = cancel or threading.Event()
+        prompt = self.tokenize(self.render(messages))
+        base = self.tokenize(self.render(baseline)) if baseline is not None else None
+
+        def work() -> list[float]:
+            llama = self._load()
+            end = int(llama.token_eos())
+            conts = [
+                [*self._llama.tokenize(c.encode("utf-8"), add_bos=False, special=False), end]
+                for c in choices
+            ]
+            scores = self._logprobs(llama, prompt, conts, cancel)
+            if base is not None and scores:
+                prior = self._logprobs(llama, base, conts, cancel)
+                scores = [a - b for a, b in zip(scores, prior, strict=True)] if prior else []
+            return scores
+
+        return self._call(work)
+
+    def _logprobs(
+        self, llama: Any, prompt: list[int], conts: list[list[int]], cancel: threading.Event
+    ) -> list[float]:
+        """Sum of log-probabilities of each continuation after *prompt*, one token at a time
+        (the context keeps only the last token's logits), reusing the cached prefix."""
+        if len(prompt) + max(len(c) for c in conts) >= self.n_ctx:
+            raise PromptTooLongError("The prompt and its choices do not fit the context.")
+        common = min(_common_prefix(llama.input_ids[: llama.n_tokens], prompt), len(prompt) - 1)
+        llama.n_tokens = common
+        llama.eval(prompt[common:])
+        first = _log_softmax(self._last_logits(llama))
+        results = []
+        for cont in conts:
+            if cancel.is_set():
+                return []
+            llama.n_tokens = len(prompt)
+            total = float(first[cont[0]])
+            for token, following in itertools.pairwise(cont):
+                llama.eval([token])
+                total += float(_log_softmax(self._last_logits(llama))[following])
+            results.append(total)
+        llama.n_tokens = len(prompt)
+        return results
+
+    def _last_logits(self, llama: Any) -> Any:
+        n_vocab = int(llama.n_vocab())
+        return np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(n_vocab,)).copy()
+
     def _formatter_stop(self) -> list[str]:
         eos = self._llama.token_eos()
         return [self._llama.detokenize([eos], special=True).decode("utf-8", "ignore")]
@@ -398,6 +458,11 @@ class Engine:
 
     def cached_tokens(self) -> int:
         return int(self._call(lambda: self._load().n_tokens))
+
+
+def _log_softmax(logits: Any) -> Any:
+    shifted = logits - logits.max()
+    return shifted - np.log(np.exp(shifted).sum())
 
 
 def _common_prefix(a: Sequence[int] | Any, b: Sequence[int]) -> int:

@@ -18,10 +18,14 @@ SAME_STATEMENT = 0.75
 _WORDS = re.compile(r"[a-z0-9']+")
 #: Words that say nothing about what a statement is about (negation included: polarity is
 #: compared on its own).
-_STOP = STOP_WORDS | {"i'm", "im", "now", "really", "don't", "anymore", "longer", "never"}
+_STOP = STOP_WORDS | {
+    "i'm", "im", "now", "really", "don't", "anymore", "longer", "never", "like", "likes",
+    "love", "loves", "enjoy", "prefer", "hate", "dislike", "adore",
+}  # fmt: skip
 #: A statement that only takes something back: "I no longer play tennis".
 _RETRACTION = re.compile(
-    r"\b(?:no longer|not\b.*\b(?:anymore|any more)|(?:stopped|quit|gave up)\b)", re.IGNORECASE
+    r"\b(?:no longer|(?:not|n't)\b.*\b(?:anymore|any more)|(?:stopped|quit|gave up)\b)",
+    re.IGNORECASE,
 )
 
 
@@ -75,7 +79,12 @@ def decide(candidate: Candidate, similar: Sequence[Existing]) -> Decision:
         # One truth per single topic: the newer statement replaces the most similar one.
         target = max(same_topic, key=lambda m: (overlap(candidate.text, m.text), m.id))
         return Decision("update", candidate, target.id, f"newer statement on {candidate.topic}")
-    related = [(score, m) for score, m in scored if score >= SAME_THING]
+    words = content_words(candidate.text)
+    related = [
+        (score, m)
+        for score, m in scored
+        if score >= SAME_THING or (words and content_words(m.text) and _nested(words, m.text))
+    ]
     if not related:
         return Decision("add", candidate, None, f"new fact on {candidate.topic}")
     score, target = related[0]
@@ -83,9 +92,17 @@ def decide(candidate: Candidate, similar: Sequence[Existing]) -> Decision:
         if _RETRACTION.search(candidate.text):
             return Decision("delete", candidate, target.id, "taken back by the user")
         return Decision("update", candidate, target.id, "contradicts the older memory")
-    if len(content_words(candidate.text)) > len(content_words(target.text)):
+    if content_words(target.text) < content_words(candidate.text):
         return Decision("update", candidate, target.id, "says more than the older memory")
-    return Decision("none", candidate, target.id, f"memory {target.id} already covers it")
+    if content_words(candidate.text) <= content_words(target.text):
+        return Decision("none", candidate, target.id, f"memory {target.id} already covers it")
+    return Decision("add", candidate, None, f"another fact on {candidate.topic}")
+
+
+def _nested(words: frozenset[str], text: str) -> bool:
+    """One statement's content words hold the other's ("tea" and "green tea with mint")."""
+    other = content_words(text)
+    return words <= other or other <= words
 
 
 def _polarity(text: str) -> bool:

@@ -87,12 +87,20 @@ def parse_template(text: str, origin: str) -> Template:
 
 def default_template_text() -> str:
     """The default template's TOML, as shipped in resources/templates."""
-    return (
-        resources.files("lampdesk.resources")
-        .joinpath("templates/default.toml")
-        .read_text(encoding="utf-8")
-    )
+    return template_text("default")
+
+
+def template_text(name: str) -> str:
+    """A shipped template's TOML (resources/templates/NAME.toml)."""
+    path = resources.files("lampdesk.resources").joinpath(f"templates/{name}.toml")
+    if not path.is_file():
+        raise UsageError(f"There is no template named {name!r}.")
+    return path.read_text(encoding="utf-8")
+
+
+def named_template(name: str) -> Template:
+    return parse_template(template_text(name), f"{name}.toml")
 
 
 def default_template() -> Template:
-    return parse_template(default_template_text(), "default.toml")
+    return named_template("default")

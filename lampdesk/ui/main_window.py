@@ -30,6 +30,7 @@ from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths
 from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
+from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
     ask_requested = Signal(str, bool)
     open_requested = Signal()
     feedback_requested = Signal(int, str)
+    edit_answer_requested = Signal(int, str)
     #: Emitted on the GUI thread once an answer (or an error) has been painted.
     answer_shown = Signal(dict)
     error_shown = Signal(str)
@@ -86,6 +88,12 @@ class MainWindow(QMainWindow):
             button.setToolTip(tip)
             button.setEnabled(False)
             button.clicked.connect(lambda _=False, k=kind: self.react(k))
+        self.edit_answer = QPushButton("Edit answer…")
+        self.edit_answer.setToolTip("Write the answer you wanted: LampDesk learns from it")
+        self.edit_answer.setEnabled(False)
+        self.edit_answer.clicked.connect(self._edit_answer)
+        self.memories_button = QPushButton("Memories…")
+        self.memories_button.setToolTip("See, edit, pin and forget what LampDesk remembers")
         self.personalize = QCheckBox("Use my profile")
         self.personalize.setChecked(True)
         self.api_toggle = QCheckBox(f"Personal API for other programs (127.0.0.1:{API_PORT})")
@@ -109,11 +117,13 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stop_button)
         row.addWidget(self.thumbs_up)
         row.addWidget(self.thumbs_down)
+        row.addWidget(self.edit_answer)
         layout = QVBoxLayout()
         layout.addWidget(splitter, 1)
         layout.addLayout(row)
         options = QHBoxLayout()
         options.addWidget(self.personalize)
+        options.addWidget(self.memories_button)
         options.addWidget(self.api_toggle)
         options.addWidget(self.api_status, 1)
         layout.addLayout(options)
@@ -147,6 +157,12 @@ class MainWindow(QMainWindow):
         self.worker.locked.connect(self._on_locked)
         self.worker.busy.connect(self._on_busy)
         self.worker.feedback_saved.connect(self._on_feedback_saved)
+        self.edit_answer_requested.connect(self.worker.edit_answer)
+        self.memory_browser = MemoryBrowser(self)
+        self.memory_browser.refresh_requested.connect(self.worker.memories)
+        self.memory_browser.action_requested.connect(self.worker.change_memory)
+        self.worker.memories_loaded.connect(self.memory_browser.show_snapshot)
+        self.memories_button.clicked.connect(self.show_memories)
         self.thread_.start()
 
         # While the window is open, `lampdesk` commands in a terminal run here, with the models
@@ -203,6 +219,22 @@ class MainWindow(QMainWindow):
         if self.last_result is not None:
             self.feedback_requested.emit(self.last_result["interaction_id"], kind)
 
+    @Slot()
+    def _edit_answer(self) -> None:
+        if self.last_result is None:
+            return
+        text, ok = QInputDialog.getMultiLineText(
+            self, "Edit answer", "The answer you wanted:", self.last_result["answer"]
+        )
+        if ok and text.strip() and text.strip() != self.last_result["answer"]:
+            self.edit_answer_requested.emit(self.last_result["interaction_id"], text.strip())
+
+    @Slot()
+    def show_memories(self) -> None:
+        self.memory_browser.show()
+        self.memory_browser.raise_()
+        self.memory_browser.refresh()
+
     # -- what the worker says ----------------------------------------------------------------
 
     @Slot(str)
@@ -249,6 +281,7 @@ class MainWindow(QMainWindow):
         self.why.show_result(result)
         self.thumbs_up.setEnabled(True)
         self.thumbs_down.setEnabled(True)
+        self.edit_answer.setEnabled(True)
         used = len(result["items"])
         note = result["note"] or f"personalised with {used} remembered item(s)"
         first = result["ttft_ms"]
@@ -278,6 +311,9 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _on_feedback_saved(self, interaction_id: int, kind: str) -> None:
+        if kind == "edit":
+            self.status.setText(f"Thanks: your version of answer {interaction_id} is kept.")
+            return
         word = "fits" if kind == "up" else "does not fit"
         self.status.setText(f"Thanks: noted that answer {interaction_id} {word} you.")
 

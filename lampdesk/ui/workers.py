@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import LampDesk, Session
 from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
+from lampdesk.memory.browse import snapshot
 
 
 class AssistantWorker(QObject):
@@ -23,6 +24,7 @@ class AssistantWorker(QObject):
     locked = Signal(str)  # the profile could not be unlocked: ask for the passphrase again
     busy = Signal(bool)
     feedback_saved = Signal(int, str)
+    memories_loaded = Signal(dict)  # lampdesk.memory.browse.snapshot()
 
     def __init__(self, app: LampDesk, profile: str) -> None:
         super().__init__()
@@ -70,6 +72,48 @@ class AssistantWorker(QObject):
         def save() -> None:
             self._open().profile.record_feedback(interaction_id, kind)
             self.feedback_saved.emit(interaction_id, kind)
+
+        self._guard(save)
+
+    @Slot(str, str)
+    def memories(self, search: str, sort: str) -> None:
+        """Send the memory browser a fresh snapshot."""
+        self._guard(lambda: self.memories_loaded.emit(snapshot(self._open().profile, search, sort)))
+
+    @Slot(str, int, str)
+    def change_memory(self, action: str, target: int, text: str) -> None:
+        """Carry out a change asked for in the memory browser, then send a fresh snapshot."""
+
+        def change() -> None:
+            session = self._open()
+            profile = session.profile
+            found: object
+            if action == "edit":
+                found = profile.edit_memory(target, text)
+            elif action in ("pin", "unpin"):
+                found = profile.set_pinned(target, action == "pin")
+            elif action == "forget":
+                found = profile.forget(target)
+            elif action == "accept":
+                found = profile.accept(target) or True
+            elif action == "reject":
+                found = profile.reject(target)
+            else:
+                raise ValueError(f"unknown memory action {action!r}")
+            if not found:
+                raise LampdeskError(f"That memory is gone already ({action} {target}).")
+            session.assistant.index()  # edits and forgets reach both indexes now
+            self.memories_loaded.emit(snapshot(profile))
+
+        self._guard(change)
+
+    @Slot(int, str)
+    def edit_answer(self, interaction_id: int, text: str) -> None:
+        """The user's own version of an answer: stored as feedback on it."""
+
+        def save() -> None:
+            self._open().profile.record_feedback(interaction_id, "edit", text)
+            self.feedback_saved.emit(interaction_id, "edit")
 
         self._guard(save)
 

@@ -1,0 +1,73 @@
+"""``lampdesk bench memory``: does learning from each exchange delay the next answer?
+
+One process, one profile, one model (as in the app). Questions that carry a statement about the
+user ("I started learning the cello. ...") are asked back to back, alternating memory on and off
+(the order swapped each round), so the learner of one question runs while the next one starts.
+Reports the median time to first token in each mode and their ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lampdesk.app import LampDesk
+from lampdesk.evals.inference_bench import MEMORIES, PROFILE
+from lampdesk.inference.engine import Engine, GenerationSettings
+from lampdesk.memory.learner import MEMORY_ENABLED, MEMORY_MODEL_EXTRACTION
+from lampdesk.paths import DataPaths
+
+STATEMENTS = [
+    "I started learning the cello last month. Any practice tips?",
+    "My brother Tom moved to Porto. What could I send him?",
+    "I love spicy food. What should I cook tonight?",
+    "I work as a nurse on night shifts. How can I sleep better?",
+    "I'm allergic to cats. Which pets would suit me?",
+    "I live in Berlin now. What is worth seeing nearby?",
+    "I prefer short answers. How do I boil an egg?",
+    "I play tennis on Sundays. How do I warm up?",
+    "My daughter Mia turns six in May. Party ideas?",
+    "I hate running in the rain. Indoor workout ideas?",
+    "I'm training for a marathon in April. What should I eat?",
+    "I speak Portuguese and German. Which language next?",
+]
+
+
+def run(rounds: int = 6, max_tokens: int = 16, model_extraction: bool = False) -> dict[str, Any]:
+    os.environ.setdefault("LAMPDESK_PASSPHRASE", "benchmark passphrase")
+    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
+    ttft: dict[str, list[float]] = {"on": [], "off": []}
+    engine = Engine()
+    with tempfile.TemporaryDirectory(prefix="lampdesk-bench-") as tmp:
+        session = LampDesk(DataPaths.resolve(Path(tmp) / "data"), engine=engine).open()
+        try:
+            profile = session.profile
+            profile.set_attributes(PROFILE)
+            for memory in MEMORIES:
+                session.assistant.remember(memory)
+            session.assistant.warm_up()
+            profile.set_setting(MEMORY_MODEL_EXTRACTION, "on" if model_extraction else "off")
+            questions = iter(STATEMENTS * (rounds // len(STATEMENTS) + 2))
+            for number in range(rounds):
+                for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
+                    profile.set_setting(MEMORY_ENABLED, mode)
+                    result = session.assistant.ask(next(questions), settings=settings)
+                    ttft[mode].append(result.ttft_ms or result.total_ms)
+            session.assistant.learner.flush()
+            learned = profile.memory_count() - len(MEMORIES)
+        finally:
+            session.close()
+            engine.close()
+    on, off = statistics.median(ttft["on"]), statistics.median(ttft["off"])
+    return {
+        "model": engine.model_name,
+        "rounds": rounds,
+        "model_extraction": model_extraction,
+        "ttft_ms_memory_on": round(on, 1),
+        "ttft_ms_memory_off": round(off, 1),
+        "ratio_on_vs_off": round(on / off, 3) if off else None,
+        "memories_learned": learned,
+    }
