@@ -11,7 +11,12 @@ from lampdesk.inference.models import ModelRegistry
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.prompting.builder import PromptBuilder
-from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template, parse_template
+from lampdesk.prompting.templates import (
+    TEMPLATE_SETTING,
+    Template,
+    default_template,
+    parse_template,
+)
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.retrieval.tokens import VocabTokenCounter
@@ -26,6 +31,11 @@ ANSWER_RESERVE_TOKENS = 512
 RETRIEVAL_BUDGET_TOKENS = 512
 
 
+def profile_template(profile: Profile) -> Template:
+    own = profile.setting(TEMPLATE_SETTING)
+    return parse_template(own, "the profile's template") if own else default_template()
+
+
 @dataclass
 class Session:
     """One open profile and the assistant working on it."""
@@ -35,6 +45,10 @@ class Session:
     profile: Profile
     assistant: Assistant
     lock_path: Path | None = None
+
+    def template(self) -> Template:
+        """The profile's prompt template as stored now."""
+        return profile_template(self.profile)
 
     def close(self) -> None:
         self.assistant.close()
@@ -92,10 +106,8 @@ class LampDesk:
             self.embedder,
             count_tokens=self.count_tokens,
         )
-        own = profile.setting(TEMPLATE_SETTING)
-        template = parse_template(own, "the profile's template") if own else default_template()
         builder = PromptBuilder(
-            template,
+            profile_template(profile),
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )

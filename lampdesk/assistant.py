@@ -288,9 +288,9 @@ class Assistant:
         """Answer with the candidate quote the model scores highest (see quotes.py)."""
         choices = quotes.candidates(question, items)
         started = time.perf_counter()
-        scores = self.engine.choose(
-            messages, choices, baseline=quotes.baseline(messages), cancel=cancel
-        )
+        # Days all look alike to the model whatever is asked: no baseline for them.
+        base = None if quotes.is_when_question(question) else quotes.baseline(messages)
+        scores = self.engine.choose(messages, choices, baseline=base, cancel=cancel)
         stats.prompt_tokens = self.engine.count_tokens(messages)
         if not scores:
             stats.stopped_by = "cancel"

@@ -20,7 +20,7 @@ from lampdesk.retrieval.sparse import STOP_WORDS
 
 NOT_MENTIONED = "Not mentioned"
 #: Items whose clauses are offered (best first).
-QUOTED_ITEMS = 4
+QUOTED_ITEMS = 3
 #: Candidates longer than this many words are cut into smaller clauses.
 MAX_WORDS = 12
 _SPEAKER = re.compile(r"^\([^)]*\)\s*|^[^\W\d][\w .'-]{0,39}:\s")
@@ -45,6 +45,49 @@ _OPENER = re.compile(
     re.IGNORECASE,
 )
 _FILLER_WORDS = STOP_WORDS | {"s", "m", "ve", "re", "ll", "d", "oh", "wow", "hey", "yeah", "yes"}
+_NAME = re.compile(r"^([^\W\d][\w.'-]{0,39}):\s")
+_DATE = re.compile(r"^\([^)]*\)\s*")
+_SMALL_TALK = frozenset(
+    {
+        "absolutely",
+        "agree",
+        "amazing",
+        "awesome",
+        "bye",
+        "cool",
+        "course",
+        "definitely",
+        "exactly",
+        "fantastic",
+        "glad",
+        "good",
+        "great",
+        "haha",
+        "happy",
+        "hey",
+        "hi",
+        "incredible",
+        "later",
+        "lol",
+        "love",
+        "nice",
+        "problem",
+        "right",
+        "see",
+        "soon",
+        "super",
+        "sure",
+        "talk",
+        "thank",
+        "thanks",
+        "totally",
+        "true",
+        "wonderful",
+        "wow",
+        "yeah",
+        "yep",
+    }
+)
 _WHEN = re.compile(r"^\s*(?:when|what (?:year|month|date|day)|which (?:year|month|day))\b", re.I)
 
 
@@ -136,12 +179,14 @@ def candidates(question: str, items: Sequence[RetrievedItem]) -> list[str]:
                 found += event_days(item.text, said_on)
     else:
         asked = set(_WORD.findall(question.lower()))
+        speakers = {m.group(1).lower() for i in top if (m := _NAME.match(_DATE.sub("", i.text)))}
         for item in top:
             for clause in clauses(item.text) + photo_captions(item.text):
                 clause = _OPENER.sub("", clause).strip()
-                words = set(_WORD.findall(clause.lower()))
-                # A clause that only repeats the question ("Jon", "my grandma") answers nothing.
-                if clause and words - asked - _FILLER_WORDS:
+                words = set(_WORD.findall(clause.lower())) - asked - _FILLER_WORDS - speakers
+                # A clause that only repeats the question ("Jon", "my grandma"), names a speaker
+                # or only says "great, thanks" answers nothing.
+                if clause and words - _SMALL_TALK:
                     found.append(clause[:1].upper() + clause[1:])
     found.append(NOT_MENTIONED)
     return list(dict.fromkeys(c for c in found if c))

@@ -12,6 +12,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor, QTe
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -30,11 +31,18 @@ from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths
 from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
+from lampdesk.ui.first_run import FirstRun, FirstRunWizard
 from lampdesk.ui.memory_browser import MemoryBrowser
+from lampdesk.ui.profile_editor import ProfileEditor
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
-from lampdesk.vault.keys import ENV_PASSPHRASE, KeyMode, choose_mode_for_new_profile
+from lampdesk.vault.keys import (
+    ENV_PASSPHRASE,
+    KeyMode,
+    choose_mode_for_new_profile,
+    keyring_usable,
+)
 from lampdesk.vault.profiles import ProfileRegistry
 
 #: How often streamed text is painted: batching keeps the window responsive.
@@ -52,7 +60,13 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)
     ready_shown = Signal()
 
-    def __init__(self, paths: DataPaths, profile: str, passphrase: str | None) -> None:
+    def __init__(
+        self,
+        paths: DataPaths,
+        profile: str,
+        passphrase: str | None,
+        first_run: FirstRun | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("LampDesk")
         self.resize(1000, 620)
@@ -92,6 +106,8 @@ class MainWindow(QMainWindow):
         self.edit_answer.setToolTip("Write the answer you wanted: LampDesk learns from it")
         self.edit_answer.setEnabled(False)
         self.edit_answer.clicked.connect(self._edit_answer)
+        self.profile_button = QPushButton("Profile…")
+        self.profile_button.setToolTip("What LampDesk knows about you, its rules and template")
         self.memories_button = QPushButton("Memories…")
         self.memories_button.setToolTip("See, edit, pin and forget what LampDesk remembers")
         self.personalize = QCheckBox("Use my profile")
@@ -123,6 +139,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(row)
         options = QHBoxLayout()
         options.addWidget(self.personalize)
+        options.addWidget(self.profile_button)
         options.addWidget(self.memories_button)
         options.addWidget(self.api_toggle)
         options.addWidget(self.api_status, 1)
@@ -144,7 +161,7 @@ class MainWindow(QMainWindow):
         # One set of services (and so one copy of each model) for the window and the API.
         self._passphrase = passphrase
         self.lampdesk = LampDesk(paths, prompt=self._give_passphrase)
-        self.worker = AssistantWorker(self.lampdesk, profile)
+        self.worker = AssistantWorker(self.lampdesk, profile, first_run)
         self.worker.moveToThread(self.thread_)
         self.ask_requested.connect(self.worker.ask)
         self.open_requested.connect(self.worker.open_profile)
@@ -163,6 +180,11 @@ class MainWindow(QMainWindow):
         self.memory_browser.action_requested.connect(self.worker.change_memory)
         self.worker.memories_loaded.connect(self.memory_browser.show_snapshot)
         self.memories_button.clicked.connect(self.show_memories)
+        self.profile_editor = ProfileEditor(self)
+        self.profile_editor.refresh_requested.connect(self.worker.profile_state)
+        self.profile_editor.save_requested.connect(self.worker.edit_profile)
+        self.worker.profile_loaded.connect(self.profile_editor.show_state)
+        self.profile_button.clicked.connect(self.show_profile)
         self.thread_.start()
 
         # While the window is open, `lampdesk` commands in a terminal run here, with the models
@@ -228,6 +250,12 @@ class MainWindow(QMainWindow):
         )
         if ok and text.strip() and text.strip() != self.last_result["answer"]:
             self.edit_answer_requested.emit(self.last_result["interaction_id"], text.strip())
+
+    @Slot()
+    def show_profile(self) -> None:
+        self.profile_editor.show()
+        self.profile_editor.raise_()
+        self.profile_editor.refresh_requested.emit()
 
     @Slot()
     def show_memories(self) -> None:
@@ -428,8 +456,16 @@ def run_gui(data_dir: str | None, profile: str, *, minimized: bool = False) -> i
     assert isinstance(app, QApplication)
     app.setApplicationName("LampDesk")
     paths = DataPaths.resolve(data_dir)
-    passphrase = _passphrase_for(paths, profile, None)
-    window = MainWindow(paths, profile, passphrase)
+    first_run: FirstRun | None = None
+    if not ProfileRegistry(paths).entries() and os.environ.get(ENV_PASSPHRASE) is None:
+        wizard = FirstRunWizard(keyring_usable())
+        if wizard.exec() != QDialog.DialogCode.Accepted:
+            return 0
+        first_run = wizard.result_data()
+        passphrase = first_run.passphrase
+    else:
+        passphrase = _passphrase_for(paths, profile, None)
+    window = MainWindow(paths, profile, passphrase, first_run)
     if minimized and window.tray.available:
         app.setQuitOnLastWindowClosed(False)  # it lives in the tray until "Quit"
     else:

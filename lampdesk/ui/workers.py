@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import LampDesk, Session
 from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
 from lampdesk.memory.browse import snapshot
+from lampdesk.profile import Profile
+from lampdesk.profile_edit import apply_changes, profile_state
+from lampdesk.ui.first_run import FirstRun
 
 
 class AssistantWorker(QObject):
@@ -25,10 +29,12 @@ class AssistantWorker(QObject):
     busy = Signal(bool)
     feedback_saved = Signal(int, str)
     memories_loaded = Signal(dict)  # lampdesk.memory.browse.snapshot()
+    profile_loaded = Signal(dict)  # lampdesk.profile_edit.profile_state()
 
-    def __init__(self, app: LampDesk, profile: str) -> None:
+    def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
         self._profile = profile
+        self._first_run = first_run
         self._app: LampDesk | None = app
         self._session: Session | None = None
         self._cancel = threading.Event()
@@ -37,6 +43,14 @@ class AssistantWorker(QObject):
         if self._app is None:
             raise LampdeskError("LampDesk is closing.")
         if self._session is None:
+            first_run, self._first_run = self._first_run, None
+            if first_run is not None and not self._app.vault.exists(self._profile):
+                attributes = first_run.attributes
+                self._app.vault.create_staged(
+                    self._profile,
+                    lambda store: Profile(store).set_attributes(attributes),
+                    first_run.mode,
+                )
             self._session = self._app.open(self._profile, create=True)
             self.opened.emit(self._session.entry.name)
         return self._session
@@ -106,6 +120,23 @@ class AssistantWorker(QObject):
             self.memories_loaded.emit(snapshot(profile))
 
         self._guard(change)
+
+    @Slot()
+    def profile_state(self) -> None:
+        self._guard(lambda: self.profile_loaded.emit(profile_state(self._open().profile)))
+
+    @Slot(dict)
+    def edit_profile(self, changes: dict[str, Any]) -> None:
+        """Apply the profile editor's changes; the template takes effect for the next answer."""
+
+        def save() -> None:
+            session = self._open()
+            state = apply_changes(session.profile, changes)
+            if state.get("saved") and changes.get("template") is not None:
+                session.assistant.builder.template = session.template()
+            self.profile_loaded.emit(state)
+
+        self._guard(save)
 
     @Slot(int, str)
     def edit_answer(self, interaction_id: int, text: str) -> None:

@@ -1,0 +1,67 @@
+"""The profile editor's two operations, apart from any screen: read the editable state of a
+profile, and apply a set of changes all together or not at all (nothing is written when any
+change is refused; the messages say which and why)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lampdesk.errors import UsageError
+from lampdesk.memory.learner import MEMORY_SETTINGS
+from lampdesk.profile import Profile, parse_attribute
+from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
+
+
+def profile_state(profile: Profile) -> dict[str, Any]:
+    return {
+        "attributes": profile.attributes(),
+        "rules": [
+            {"id": r.id, "text": r.text, "blocked_terms": list(r.blocked_terms)}
+            for r in profile.rules()
+        ],
+        "template": profile.setting(TEMPLATE_SETTING) or default_template_text(),
+        "default_template": default_template_text(),
+        "memory": {
+            key.removeprefix("memory."): profile.setting(key) or default
+            for key, default in MEMORY_SETTINGS.items()
+        },
+    }
+
+
+def apply_changes(profile: Profile, changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate every change, then write them in one transaction. Returns the new state with
+    ``saved``, or ``{"errors": {"attributes"|"template"|"memory": message}}``."""
+    errors: dict[str, str] = {}
+    attributes: list[tuple[str, str]] = []
+    for key, value in changes.get("attributes", []):
+        try:
+            attributes.append(parse_attribute(f"{key}={value}"))
+        except UsageError as exc:
+            errors["attributes"] = str(exc)
+            break
+    template = changes.get("template")
+    if template is not None and template.strip() != default_template_text().strip():
+        try:
+            parse_template(template, "being edited")
+        except UsageError as exc:
+            errors["template"] = str(exc)
+    memory = changes.get("memory", {})
+    for key, value in memory.items():
+        if f"memory.{key}" not in MEMORY_SETTINGS or value not in ("on", "off"):
+            errors["memory"] = f"Unknown memory setting {key}={value}."
+    if errors:
+        return {"errors": errors}
+    with profile.store.transaction():
+        keep = {key for key, _ in attributes}
+        profile.unset_attributes([k for k in profile.attributes() if k not in keep])
+        profile.set_attributes(attributes)
+        for rule_id in changes.get("rules_remove", []):
+            profile.remove_rule(int(rule_id))
+        for rule in changes.get("rules_add", []):
+            profile.add_rule(rule["text"], rule["blocked_terms"])
+        if template is not None:
+            same = template.strip() == default_template_text().strip()
+            profile.set_setting(TEMPLATE_SETTING, None if same else template)
+        for key, value in memory.items():
+            profile.set_setting(f"memory.{key}", value)
+    return {**profile_state(profile), "saved": True}
