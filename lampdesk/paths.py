@@ -75,6 +75,11 @@ class DataPaths:
         return self.root / "models.json"
 
     @property
+    def window_settings_file(self) -> Path:
+        """The window's own preferences (close to tray); nothing about the user."""
+        return self.root / "window.json"
+
+    @property
     def api_token_file(self) -> Path:
         """The API's bearer token where no OS keyring is available (0600)."""
         return self.root / "api-token"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import sys
 from typing import Any
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from lampdesk.app import LampDesk
 from lampdesk.cli import resident_runner
 from lampdesk.errors import KeyUnavailableError, LampdeskError
-from lampdesk.paths import DataPaths
+from lampdesk.paths import DataPaths, atomic_write
 from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.first_run import FirstRun, FirstRunWizard
@@ -197,7 +198,20 @@ class MainWindow(QMainWindow):
 
         self.quick_ask = QuickAsk(self)
         self.quick_ask.asked.connect(self._on_quick_ask)
-        self.tray = Tray(self, self.quick_ask)
+        self.tray = Tray(self, self.quick_ask, self.quit_app)
+        self._paths = paths
+        self.close_to_tray = QCheckBox("Keep running in the tray when closed")
+        self.close_to_tray.setVisible(self.tray.available)
+        self.close_to_tray.setChecked(
+            self.tray.available and self._window_settings().get("close_to_tray", False)
+        )
+        self.close_to_tray.toggled.connect(self._save_close_to_tray)
+        options.addWidget(self.close_to_tray)
+        self.tray_note = QLabel(
+            f"No system tray here: LampDesk runs in this window; quick ask is {QUICK_ASK_SHORTCUT}."
+        )
+        self.tray_note.setVisible(not self.tray.available)
+        status_row.addWidget(self.tray_note)
 
         self.ask_button.clicked.connect(self.submit)
         self.question.returnPressed.connect(self.submit)
@@ -427,7 +441,32 @@ class MainWindow(QMainWindow):
         self.thread_.wait()
         self.worker.close()
 
+    @Slot()
+    def quit_app(self) -> None:
+        """Quit for good (the tray's "Quit"), also when the window is hidden in the tray."""
+        self.shutdown()
+        self.close()
+        QApplication.quit()
+
+    def _window_settings(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self._paths.window_settings_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @Slot(bool)
+    def _save_close_to_tray(self, on: bool) -> None:
+        self._paths.ensure_root()
+        settings = {**self._window_settings(), "close_to_tray": on}
+        atomic_write(self._paths.window_settings_file, json.dumps(settings))
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.close_to_tray.isChecked() and self.tray.available and not self._shut_down:
+            QApplication.setQuitOnLastWindowClosed(False)
+            event.ignore()
+            self.hide()  # "Quit" in the tray's menu ends it
+            return
         self.shutdown()
         super().closeEvent(event)
 

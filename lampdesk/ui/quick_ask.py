@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QLabel,
     QLineEdit,
@@ -66,7 +66,9 @@ class QuickAsk(QDialog):
 class Tray:
     """The tray icon, where the platform has a system tray; the app works without one."""
 
-    def __init__(self, window: QMainWindow, quick_ask: QuickAsk) -> None:
+    def __init__(
+        self, window: QMainWindow, quick_ask: QuickAsk, on_quit: Callable[[], None]
+    ) -> None:
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
         self.icon: QSystemTrayIcon | None = None
         if not self.available:
@@ -79,8 +81,7 @@ class Tray:
         show = QAction("Show LampDesk", menu)
         show.triggered.connect(window.showNormal)
         quit_ = QAction("Quit", menu)
-        quit_.triggered.connect(window.close)
-        quit_.triggered.connect(QApplication.quit)  # also when started minimised to the tray
+        quit_.triggered.connect(on_quit)
         menu.addActions([quick, show, quit_])
         self.icon.setContextMenu(menu)
         self.icon.activated.connect(
