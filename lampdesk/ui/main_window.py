@@ -13,11 +13,14 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor, QTe
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -56,6 +59,10 @@ class MainWindow(QMainWindow):
     open_requested = Signal()
     feedback_requested = Signal(int, str)
     edit_answer_requested = Signal(int, str)
+    history_requested = Signal()
+    switch_requested = Signal(str)
+    #: Emitted once the conversation list and profile switcher have been painted.
+    history_shown = Signal()
     #: Emitted on the GUI thread once an answer (or an error) has been painted.
     answer_shown = Signal(dict)
     error_shown = Signal(str)
@@ -83,10 +90,23 @@ class MainWindow(QMainWindow):
         self.transcript.setOpenLinks(False)
         self.transcript.anchorClicked.connect(self._on_link)
         self.why = WhyPanel()
+        self.conversations = QListWidget()
+        self.conversations.setToolTip("Earlier questions: click one to read it again")
+        self.conversations.itemClicked.connect(self._show_exchange)
+        self.profiles = QComboBox()
+        self.profiles.setToolTip("Switch profile")
+        self.profiles.activated.connect(self._switch_profile)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.profiles)
+        left_layout.addWidget(self.conversations, 1)
+        self._exchanges: dict[int, dict[str, Any]] = {}
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
         splitter.addWidget(self.transcript)
         splitter.addWidget(self.why)
-        splitter.setSizes([620, 380])
+        splitter.setSizes([200, 520, 320])
 
         self.question = QLineEdit()
         self.question.setPlaceholderText("Ask LampDesk…")
@@ -168,6 +188,9 @@ class MainWindow(QMainWindow):
         self.open_requested.connect(self.worker.open_profile)
         self.feedback_requested.connect(self.worker.feedback)
         self.worker.opened.connect(self._on_opened)
+        self.history_requested.connect(self.worker.history)
+        self.switch_requested.connect(self.worker.switch_profile)
+        self.worker.history_loaded.connect(self._on_history)
         self.worker.ready.connect(self._on_ready)
         self.worker.chunk.connect(self._on_chunk)
         self.worker.answered.connect(self._on_answered)
@@ -281,7 +304,41 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_opened(self, name: str) -> None:
+        self._profile = name
         self.status.setText(f"Profile: {name} · loading the model… everything stays here.")
+        self.history_requested.emit()
+
+    @Slot(dict)
+    def _on_history(self, history: dict[str, Any]) -> None:
+        self.profiles.clear()
+        self.profiles.addItems(history["profiles"])
+        self.profiles.setCurrentText(history["profile"])
+        self.conversations.clear()
+        self._exchanges = {int(e["id"]): e for e in history["exchanges"]}
+        for exchange in history["exchanges"]:
+            item = QListWidgetItem(exchange["question"][:80])
+            item.setToolTip(f"{exchange['created_at'][:16].replace('T', ' ')}")
+            item.setData(Qt.ItemDataRole.UserRole, int(exchange["id"]))
+            self.conversations.addItem(item)
+        self.history_shown.emit()
+
+    @Slot(QListWidgetItem)
+    def _show_exchange(self, item: QListWidgetItem) -> None:
+        exchange = self._exchanges.get(int(item.data(Qt.ItemDataRole.UserRole)))
+        if exchange is None:
+            return
+        self.transcript.append(f"<p><b>You:</b> {html.escape(exchange['question'])}</p>")
+        self.transcript.append("<p><b>LampDesk:</b></p>")
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(exchange["answer"] or "…"))
+
+    @Slot(int)
+    def _switch_profile(self, index: int) -> None:
+        name = self.profiles.itemText(index)
+        if name and name != self._profile and self.ask_button.isEnabled():
+            self.status.setText(f"Opening profile {name}…")
+            self.switch_requested.emit(name)
 
     @Slot()
     def _on_ready(self) -> None:
@@ -316,6 +373,14 @@ class MainWindow(QMainWindow):
         self._render_markdown(result["answer"])
         interaction_id = result["interaction_id"]
         self._results[interaction_id] = result
+        self._exchanges[interaction_id] = {
+            "id": interaction_id,
+            "question": result["question"],
+            "answer": result["answer"],
+        }
+        item = QListWidgetItem(result["question"][:80])
+        item.setData(Qt.ItemDataRole.UserRole, interaction_id)
+        self.conversations.insertItem(0, item)
         self.last_result = result
         self.transcript.append(
             f"<p><small><a href='why:{interaction_id}'>Why this answer?</a></small></p>"

@@ -30,6 +30,7 @@ class AssistantWorker(QObject):
     feedback_saved = Signal(int, str)
     memories_loaded = Signal(dict)  # lampdesk.memory.browse.snapshot()
     profile_loaded = Signal(dict)  # lampdesk.profile_edit.profile_state()
+    history_loaded = Signal(dict)  # {"profile", "profiles", "exchanges"}
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -120,6 +121,42 @@ class AssistantWorker(QObject):
             self.memories_loaded.emit(snapshot(profile))
 
         self._guard(change)
+
+    @Slot()
+    def history(self) -> None:
+        """Send the window the open profile's past exchanges and the profiles to switch to."""
+
+        def send() -> None:
+            session = self._open()
+            assert self._app is not None
+            self.history_loaded.emit(
+                {
+                    "profile": session.entry.name,
+                    "profiles": self._app.vault.names(),
+                    "exchanges": session.profile.interactions(limit=200),
+                }
+            )
+
+        self._guard(send)
+
+    @Slot(str)
+    def switch_profile(self, name: str) -> None:
+        """Close the open profile and open *name* (which must exist)."""
+        if self._session is not None and self._session.entry.name == name:
+            return
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._profile = name
+        if self._guard(lambda: self._open_existing()):
+            self.history()
+
+    def _open_existing(self) -> Session:
+        if self._app is None:
+            raise LampdeskError("LampDesk is closing.")
+        self._session = self._app.open(self._profile, create=False)
+        self.opened.emit(self._session.entry.name)
+        return self._session
 
     @Slot()
     def profile_state(self) -> None:

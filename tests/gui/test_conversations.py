@@ -1,0 +1,54 @@
+"""The conversation list and the profile switcher in the real window (offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from lampdesk.app import LampDesk
+from lampdesk.paths import DataPaths
+from lampdesk.profile import Interaction
+from tests.gui.test_main_window import make_window
+
+pytestmark = [pytest.mark.gui, pytest.mark.model]
+
+
+def test_earlier_questions_and_switching_profiles(qtbot: QtBot, data_dir: Path) -> None:
+    app = LampDesk(DataPaths.resolve())
+    for name, question in (("default", "What is a good pasta?"), ("work", None)):
+        session = app.open(name)
+        if question:
+            session.profile.record_interaction(
+                Interaction(question, "Carbonara.", True, "m", 1, 1, 1.0, 1.0, False)
+            )
+        session.close()
+
+    window = make_window(qtbot)
+    with qtbot.waitSignal(window.history_shown, timeout=60_000):
+        pass
+    assert [window.profiles.itemText(i) for i in range(window.profiles.count())] == [
+        "default",
+        "work",
+    ]
+    assert window.conversations.count() == 1
+    window._show_exchange(window.conversations.item(0))
+    assert "Carbonara." in window.transcript.toPlainText()
+
+    qtbot.waitUntil(window.ask_button.isEnabled, timeout=60_000)
+    with qtbot.waitSignal(window.history_shown, timeout=60_000):
+        window.profiles.setCurrentIndex(1)
+        window._switch_profile(1)
+    assert "Profile: work" in window.status.text() and window.conversations.count() == 0
+
+    window.question.setText("Say hi.")
+    with qtbot.waitSignal(window.answer_shown, timeout=120_000):
+        window.submit()
+    assert window.conversations.count() == 1
+    window.shutdown()
+    work = LampDesk(DataPaths.resolve()).open("work")
+    try:
+        assert [i["question"] for i in work.profile.interactions()] == ["Say hi."]
+    finally:
+        work.close()
