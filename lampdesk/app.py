@@ -27,8 +27,9 @@ from lampdesk.vault.store import Store
 
 #: Room kept free in the context for the answer.
 ANSWER_RESERVE_TOKENS = 512
-#: Tokens of retrieved profile items put in each prompt.
+#: Tokens of retrieved profile items put in each prompt (a profile may choose its own).
 RETRIEVAL_BUDGET_TOKENS = 512
+RETRIEVAL_BUDGET_SETTING = "retrieval.budget"
 
 
 def profile_template(profile: Profile) -> Template:
@@ -111,8 +112,13 @@ class LampDesk:
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )
+        budget = profile.setting(RETRIEVAL_BUDGET_SETTING)
         assistant = Assistant(
-            profile, retriever, builder, self.engine, retrieval_budget=RETRIEVAL_BUDGET_TOKENS
+            profile,
+            retriever,
+            builder,
+            self.engine,
+            retrieval_budget=int(budget) if budget else RETRIEVAL_BUDGET_TOKENS,
         )
         return Session(entry, store, profile, assistant, lock_path)
 

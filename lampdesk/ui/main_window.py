@@ -39,6 +39,7 @@ from lampdesk.ui.first_run import FirstRun, FirstRunWizard
 from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.profile_editor import ProfileEditor
 from lampdesk.ui.quick_ask import QuickAsk, Tray
+from lampdesk.ui.settings_dialog import SettingsDialog
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
 from lampdesk.vault.keys import (
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         self.edit_answer.clicked.connect(self._edit_answer)
         self.profile_button = QPushButton("Profile…")
         self.profile_button.setToolTip("What LampDesk knows about you, its rules and template")
+        self.settings_button = QPushButton("Settings…")
         self.memories_button = QPushButton("Memories…")
         self.memories_button.setToolTip("See, edit, pin and forget what LampDesk remembers")
         self.personalize = QCheckBox("Use my profile")
@@ -162,6 +164,7 @@ class MainWindow(QMainWindow):
         options.addWidget(self.personalize)
         options.addWidget(self.profile_button)
         options.addWidget(self.memories_button)
+        options.addWidget(self.settings_button)
         options.addWidget(self.api_toggle)
         options.addWidget(self.api_status, 1)
         layout.addLayout(options)
@@ -209,6 +212,11 @@ class MainWindow(QMainWindow):
         self.profile_editor.save_requested.connect(self.worker.edit_profile)
         self.worker.profile_loaded.connect(self.profile_editor.show_state)
         self.profile_button.clicked.connect(self.show_profile)
+        self.settings_dialog = SettingsDialog(self)
+        self.settings_dialog.refresh_requested.connect(self.worker.settings_state)
+        self.settings_dialog.action_requested.connect(self.worker.change_settings)
+        self.worker.settings_loaded.connect(self.settings_dialog.show_state)
+        self.settings_button.clicked.connect(self.show_settings)
         self.thread_.start()
 
         # While the window is open, `lampdesk` commands in a terminal run here, with the models
@@ -293,6 +301,12 @@ class MainWindow(QMainWindow):
         self.profile_editor.show()
         self.profile_editor.raise_()
         self.profile_editor.refresh_requested.emit()
+
+    @Slot()
+    def show_settings(self) -> None:
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.refresh_requested.emit()
 
     @Slot()
     def show_memories(self) -> None:

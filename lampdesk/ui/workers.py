@@ -5,16 +5,19 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from lampdesk.app import LampDesk, Session
+from lampdesk.app import RETRIEVAL_BUDGET_SETTING, LampDesk, Session
 from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
 from lampdesk.memory.browse import snapshot
 from lampdesk.profile import Profile
 from lampdesk.profile_edit import apply_changes, profile_state
 from lampdesk.ui.first_run import FirstRun
+from lampdesk.vault import portable
+from lampdesk.vault.profiles import DEFAULT_PROFILE
 
 
 class AssistantWorker(QObject):
@@ -31,6 +34,7 @@ class AssistantWorker(QObject):
     memories_loaded = Signal(dict)  # lampdesk.memory.browse.snapshot()
     profile_loaded = Signal(dict)  # lampdesk.profile_edit.profile_state()
     history_loaded = Signal(dict)  # {"profile", "profiles", "exchanges"}
+    settings_loaded = Signal(dict)  # models, budget, and a message after an action
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -157,6 +161,75 @@ class AssistantWorker(QObject):
         self._session = self._app.open(self._profile, create=False)
         self.opened.emit(self._session.entry.name)
         return self._session
+
+    @Slot()
+    def settings_state(self) -> None:
+        self._guard(lambda: self.settings_loaded.emit(self._settings_state()))
+
+    def _settings_state(self) -> dict[str, Any]:
+        session = self._open()
+        assert self._app is not None
+        registry = self._app.models
+        return {
+            "profile": session.entry.name,
+            "models": [m.as_json() for m in registry.models()],
+            "active": registry.active().name,
+            "budget": session.assistant.retrieval_budget or 0,
+        }
+
+    @Slot(str, str, str)
+    def change_settings(self, action: str, argument: str, passphrase: str) -> None:
+        """A settings action; answers with the new state and a message (or the error)."""
+
+        def change() -> None:
+            session = self._open()
+            try:
+                message = self._settings_action(session, action, argument, passphrase)
+            except LampdeskError as exc:  # a known problem: said in the dialog, nothing changed
+                self.settings_loaded.emit({"message": str(exc)})
+                return
+            except OSError as exc:
+                self.settings_loaded.emit({"message": f"{argument}: {exc.strerror or exc}"})
+                return
+            self.settings_loaded.emit({**self._settings_state(), "message": message})
+
+        if not self._guard(change):
+            self.settings_loaded.emit({"message": "Nothing was changed (see the main window)."})
+
+    def _settings_action(self, session: Session, action: str, arg: str, passphrase: str) -> str:
+        assert self._app is not None
+        if action == "add_model":
+            info = self._app.models.add(Path(arg))
+            return f"Added {info.name} ({info.architecture}, context {info.context_length})."
+        if action == "use_model":
+            return f"{self._app.models.use(arg).name} is used from the next start."
+        if action == "remove_model":
+            self._app.models.remove(arg)
+            return f"Removed {arg} from the list (the file itself is untouched)."
+        if action == "budget":
+            budget = int(arg)
+            session.profile.set_setting(RETRIEVAL_BUDGET_SETTING, str(budget))
+            session.assistant.retrieval_budget = budget
+            return f"Up to {budget} tokens of remembered items go into each prompt."
+        if action == "export":
+            data = portable.export_bytes(session.store, session.entry.name, passphrase)
+            portable.write_export_file(Path(arg), data)
+            return f"Exported {session.entry.name!r} to {arg} (encrypted)."
+        if action == "import":
+            data = Path(arg).read_bytes()
+            portable.read_header(data)
+            result = portable.import_profile(self._app.vault, data, passphrase)
+            return f"Imported profile {result.name!r}: switch to it in the profile list."
+        if action == "delete":
+            session.close()
+            self._session = None
+            self._app.vault.delete(arg)
+            remaining = self._app.vault.names()
+            self._profile = remaining[0] if remaining else DEFAULT_PROFILE
+            self._open()
+            self.history()
+            return f"Deleted profile {arg!r}."
+        raise ValueError(f"unknown settings action {action!r}")
 
     @Slot()
     def profile_state(self) -> None:

@@ -1,0 +1,186 @@
+"""Settings: models (add a GGUF, choose, remove), the retrieval budget, and the profile's data
+(export, import, delete). Long steps (checking a GGUF, export, import) show a busy bar while the
+assistant worker does them; this dialog only paints what it is told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+MIN_BUDGET, MAX_BUDGET = 0, 1536
+
+
+class SettingsDialog(QDialog):
+    refresh_requested = Signal()
+    #: (action, argument, passphrase): add_model PATH, use_model NAME, remove_model NAME,
+    #: budget TOKENS, export PATH, import PATH, delete NAME.
+    action_requested = Signal(str, str, str)
+    #: Emitted after the worker's answer has been painted.
+    shown_state = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.resize(600, 420)
+        self.state: dict[str, Any] = {}
+
+        self.models = QListWidget()
+        self.add_model_button = QPushButton("Add a GGUF file…")
+        self.use_button = QPushButton("Use this model")
+        self.remove_button = QPushButton("Remove")
+        self.add_model_button.clicked.connect(self._add_model)
+        self.use_button.clicked.connect(lambda: self._on_model("use_model"))
+        self.remove_button.clicked.connect(lambda: self._on_model("remove_model"))
+        models_tab = QWidget()
+        models_layout = QVBoxLayout(models_tab)
+        models_layout.addWidget(self.models, 1)
+        model_buttons = QHBoxLayout()
+        for button in (self.add_model_button, self.use_button, self.remove_button):
+            model_buttons.addWidget(button)
+        models_layout.addLayout(model_buttons)
+        models_layout.addWidget(
+            QLabel("A new model is used from the next start of LampDesk.", wordWrap=True)
+        )
+
+        self.budget = QSpinBox()
+        self.budget.setRange(MIN_BUDGET, MAX_BUDGET)
+        self.budget.setSingleStep(64)
+        self.budget.setSuffix(" tokens")
+        self.budget_button = QPushButton("Apply")
+        self.budget_button.clicked.connect(
+            lambda: self.action_requested.emit("budget", str(self.budget.value()), "")
+        )
+        retrieval_tab = QWidget()
+        form = QFormLayout(retrieval_tab)
+        row = QHBoxLayout()
+        row.addWidget(self.budget)
+        row.addWidget(self.budget_button)
+        form.addRow("Remembered items per prompt", row)
+        form.addRow(QLabel("More items: more personal, but a slower first word.", wordWrap=True))
+
+        self.export_button = QPushButton("Export this profile…")
+        self.import_button = QPushButton("Import a profile file…")
+        self.delete_button = QPushButton("Delete this profile…")
+        self.export_button.clicked.connect(self._export)
+        self.import_button.clicked.connect(self._import)
+        self.delete_button.clicked.connect(self._delete)
+        data_tab = QWidget()
+        data_layout = QVBoxLayout(data_tab)
+        for button in (self.export_button, self.import_button, self.delete_button):
+            data_layout.addWidget(button)
+        data_layout.addWidget(
+            QLabel(
+                "Export files are encrypted with a passphrase you choose; keep it safe.",
+                wordWrap=True,
+            )
+        )
+        data_layout.addStretch(1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(models_tab, "Models")
+        self.tabs.addTab(retrieval_tab, "Retrieval")
+        self.tabs.addTab(data_tab, "Data")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy: the worker is on it
+        self.progress.setVisible(False)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+
+    # -- from the worker ---------------------------------------------------------------------
+
+    @Slot(dict)
+    def show_state(self, state: dict[str, Any]) -> None:
+        self.progress.setVisible(False)
+        self.setEnabled(True)
+        if "message" in state:
+            self.message.setText(state["message"])
+        if "models" in state:
+            self.state = state
+            self.models.clear()
+            for model in state["models"]:
+                size = model["size_bytes"] / 1e6
+                active = "  (in use)" if model["name"] == state["active"] else ""
+                item = QListWidgetItem(f"{model['name']} · {size:.0f} MB{active}")
+                item.setData(Qt.ItemDataRole.UserRole, model["name"])
+                self.models.addItem(item)
+            self.budget.setValue(int(state["budget"]))
+        self.shown_state.emit()
+
+    # -- to the worker -----------------------------------------------------------------------
+
+    def request(self, action: str, argument: str, passphrase: str = "") -> None:
+        self.progress.setVisible(True)
+        self.message.setText("Working…")
+        self.action_requested.emit(action, argument, passphrase)
+
+    def _on_model(self, action: str) -> None:
+        item = self.models.currentItem()
+        if item is not None:
+            self.request(action, str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _add_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a model", "", "GGUF models (*.gguf)")
+        if path:
+            self.request("add_model", path)
+
+    def _passphrase(self, title: str, confirm: bool) -> str | None:
+        text, ok = QInputDialog.getText(
+            self, title, "Passphrase for the export file:", QLineEdit.EchoMode.Password
+        )
+        if not ok or not text:
+            return None
+        if confirm:
+            again, ok = QInputDialog.getText(
+                self, title, "The same passphrase again:", QLineEdit.EchoMode.Password
+            )
+            if not ok or again != text:
+                self.message.setText("The passphrases differ: nothing was exported.")
+                return None
+        return text
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export profile", "", "LampDesk (*.lampdesk)")
+        passphrase = self._passphrase("Export profile", confirm=True) if path else None
+        if path and passphrase:
+            self.request("export", path, passphrase)
+
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import profile", "", "LampDesk (*.lampdesk)")
+        passphrase = self._passphrase("Import profile", confirm=False) if path else None
+        if path and passphrase:
+            self.request("import", path, passphrase)
+
+    def _delete(self) -> None:
+        name = str(self.state.get("profile", ""))
+        answer = QMessageBox.question(
+            self,
+            "Delete profile",
+            f"Delete profile {name!r} and everything LampDesk remembers in it? "
+            "This cannot be undone.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.request("delete", name)
