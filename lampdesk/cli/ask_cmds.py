@@ -17,6 +17,11 @@ def register(commands: Any) -> None:
     ask.add_argument(
         "--no-personalize", action="store_true", help="answer from the bare model (baseline)"
     )
+    ask.add_argument(
+        "--quote",
+        action="store_true",
+        help="answer with a short quote from what LampDesk remembers (or 'Not mentioned')",
+    )
     ask.add_argument("--max-tokens", help="overrides the profile's setting for this answer")
     ask.add_argument("--temperature", help="overrides the profile's setting for this answer")
     ask.set_defaults(handler=ask_question)
@@ -48,6 +53,7 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
                 on_chunk=None if args.json else write,
                 cancel=cancel,
                 settings=settings,
+                quote=args.quote,
             )
         except BaseException as exc:
             outcome["error"] = exc
