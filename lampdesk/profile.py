@@ -14,6 +14,11 @@ from lampdesk.vault.store import Store, utc_now
 
 FEEDBACK_KINDS = ("up", "down", "edit")
 _ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: A document's piece is embedded from its heading path and its first this many characters
+#: (about 100 word pieces); full-text search has all of it. Embedding is what an import of
+#: notes spends its time on: on this project's 2-core machines MiniLM embeds ~15 pieces/s at
+#: its full 256 word pieces and ~3x that at 64.
+DOCUMENT_EMBED_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -214,9 +219,12 @@ class Profile:
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             rows = self.store.query(
-                f"SELECT id, text, context FROM memories WHERE id IN ({marks})", chunk
+                f"SELECT id, text, context, kind FROM memories WHERE id IN ({marks})", chunk
             )
-            result.update({int(r[0]): (f"{r[2]}\n{r[1]}" if r[2] else str(r[1])) for r in rows})
+            for mid, text, context, kind in rows:
+                if kind == "document":  # see DOCUMENT_EMBED_CHARS
+                    text = text[:DOCUMENT_EMBED_CHARS]
+                result[int(mid)] = f"{context}\n{text}" if context else str(text)
         return result
 
     def memory_count(self) -> int:

@@ -39,6 +39,7 @@ EXPORT_FILE = "conversations.json"
 APP_NAMES = {"chatgpt": "ChatGPT", "claude": "Claude"}
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|im|my|me|mine|myself|we|our|us)\b", re.I)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _CODE = re.compile(r"```|^\s{4,}\S|[{};]\s*$", re.M)
 #: Shorter than this, a message is a reaction ("thanks!"), not a fact.
 MIN_CANDIDATE_CHARS = 15
@@ -62,7 +63,8 @@ def candidate_texts(messages: Iterable[str]) -> list[str]:
     """The user's messages that the memory pipeline should review as possible facts.
 
     Not a fact extractor: it only leaves out what cannot be a statement about the user (short
-    reactions, long pastes, code, messages without a first-person word) and repeats. Order kept.
+    reactions, long pastes, code, messages with no first-person sentence that is not a
+    question) and repeats. Order kept.
     """
     seen: set[str] = set()
     chosen: list[str] = []
@@ -70,7 +72,10 @@ def candidate_texts(messages: Iterable[str]) -> list[str]:
         text = " ".join(message.split())
         if not MIN_CANDIDATE_CHARS <= len(text) <= MAX_CANDIDATE_CHARS:
             continue
-        if _CODE.search(message) or not _FIRST_PERSON.search(text):
+        if _CODE.search(message):
+            continue
+        statements = [s for s in _SENTENCES.split(text) if s and not s.endswith("?")]
+        if not any(_FIRST_PERSON.search(sentence) for sentence in statements):
             continue
         key = text.lower()
         if key not in seen:

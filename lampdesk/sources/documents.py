@@ -47,25 +47,24 @@ class Block:
 
 
 def chunk_blocks(blocks: Iterable[Block], max_chars: int, title: str = "") -> list[Chunk]:
-    """Pack paragraphs under the same heading into pieces of at most *max_chars*.
+    """Cut a document on its structure into pieces of at most *max_chars*.
 
-    Every heading starts a new piece and heads it; the heading path (with the document's
-    *title*) is the piece's searchable context.
+    Each section (a heading and what follows it up to the next heading) is cut at paragraph
+    ends when it is too long; then neighbouring short sections are packed together, each with
+    its heading line, while they fit. A piece's heading path (after the document's *title*) is
+    its searchable context; its position is where its first paragraph starts.
     """
-    chunks: list[Chunk] = []
+    pieces: list[tuple[str, str, str, list[str]]] = []  # (text, start, end, heading path)
     path: list[tuple[int, str]] = []
     body: list[str] = []
-    start = ""
+    start = end = ""
 
     def flush() -> None:
         nonlocal body, start
         if body:
             heading = path[-1][1] if path else ""
             text = "\n\n".join(([heading] if heading else []) + body)
-            headings = [h for _, h in path]
-            lead = [title] if title and (not headings or headings[0] != title) else []
-            context = " > ".join(lead + headings)
-            chunks.append(Chunk(text, start, context))
+            pieces.append((text, start, end, [h for _, h in path]))
         body, start = [], ""
 
     for block in blocks:
@@ -78,20 +77,56 @@ def chunk_blocks(blocks: Iterable[Block], max_chars: int, title: str = "") -> li
             path.append((block.heading, _SPACES.sub(" ", text)[:200]))
             continue
         heading_chars = len(path[-1][1]) + 2 if path else 0
-        for piece in _split_long(text, max_chars - heading_chars):
+        for piece in _split_long(text, max(max_chars - heading_chars, max_chars // 2)):
             used = heading_chars + sum(len(b) + 2 for b in body)
             if body and used + len(piece) > max_chars:
                 flush()
             if not body:
                 start = block.position
+            end = block.position
             body.append(piece)
+    flush()
+    return _pack(pieces, max_chars, title)
+
+
+def _pack(pieces: list[tuple[str, str, str, list[str]]], max_chars: int, title: str) -> list[Chunk]:
+    """Join neighbouring pieces while the result fits in *max_chars*."""
+    chunks: list[Chunk] = []
+    texts: list[str] = []
+    headings: list[str] = []
+    start = end = ""
+
+    def flush() -> None:
+        if texts:
+            lead = [title] if title and (not headings or headings[0] != title) else []
+            position = _span(start, end)
+            chunks.append(Chunk("\n\n".join(texts), position, " > ".join(lead + headings)))
+
+    for text, first, last, path in pieces:
+        if texts and sum(len(t) + 2 for t in texts) + len(text) > max_chars:
+            flush()
+            texts, headings = [], []
+        if not texts:
+            start = first
+        end = last
+        texts.append(text)
+        headings += [h for h in path if h not in headings]
     flush()
     return chunks
 
 
+def _span(start: str, end: str) -> str:
+    """``"page 1"`` and ``"page 2"`` -> ``"page 1-2"``; one position stays as it is."""
+    first = start.rpartition(" ")[0]
+    other, _, last = end.rpartition(" ")
+    if start == end or first != other:
+        return start
+    return f"{start}-{last}"
+
+
 def _split_long(text: str, limit: int) -> list[str]:
     """A paragraph longer than *limit*: cut at line ends, then sentence ends, then spaces."""
-    limit = max(limit, 200)
+    limit = max(limit, 1)
     if len(text) <= limit:
         return [text]
     pieces: list[str] = []
@@ -253,8 +288,8 @@ def docx_blocks(path: Path) -> tuple[str, list[Block]]:
 def _docx_heading_level(style: str) -> int:
     if style == "Title":
         return 1
-    match = re.fullmatch(r"Heading (\d)", style)
-    return min(int(match.group(1)), 6) if match else 0
+    match = re.fullmatch(r"Heading (\d)", style)  # under the Title, so one level down
+    return min(int(match.group(1)) + 1, 6) if match else 0
 
 
 _HTML_SKIP = {"script", "style", "noscript", "template", "head", "nav", "svg", "form", "button"}
