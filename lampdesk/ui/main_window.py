@@ -31,6 +31,7 @@ from lampdesk.paths import DataPaths
 from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.quick_ask import QuickAsk, Tray
+from lampdesk.ui.sources_dialog import SourcesDialog
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
 from lampdesk.vault.keys import ENV_PASSPHRASE, KeyMode, choose_mode_for_new_profile
@@ -116,6 +117,11 @@ class MainWindow(QMainWindow):
         options.addWidget(self.personalize)
         options.addWidget(self.api_toggle)
         options.addWidget(self.api_status, 1)
+        self.sources_button = QPushButton("Sources…")
+        self.sources_button.setToolTip("Build your profile from notes, documents and chat exports")
+        self.sources_button.clicked.connect(self.open_sources)
+        options.addWidget(self.sources_button)
+        self.sources: SourcesDialog | None = None
         layout.addLayout(options)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
@@ -344,6 +350,12 @@ class MainWindow(QMainWindow):
             self.api = None
             self.api_status.setText("")
 
+    @Slot()
+    def open_sources(self) -> None:
+        if self.sources is None:
+            self.sources = SourcesDialog(self.worker.session, self)
+        self.sources.show()
+
     # -- closing -----------------------------------------------------------------------------
 
     def shutdown(self) -> None:
@@ -358,6 +370,8 @@ class MainWindow(QMainWindow):
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self.sources is not None:
+            self.sources.shutdown()
         self.worker.cancel()
         self.thread_.quit()
         self.thread_.wait()
