@@ -357,3 +357,41 @@ def test_cancel_while_storing_adds_nothing(tmp_path: Path, store: Store) -> None
     assert _counts(store) == (0, 0, 0)
     assert store.query("SELECT count(*) FROM sources")[0][0] == 0
     assert store.query("SELECT count(*) FROM retrieval_outbox")[0][0] == 0
+
+
+def test_sources_travel_in_exports_and_merges(tmp_path: Path, data_dir: Path) -> None:
+    from lampdesk.paths import DataPaths
+    from lampdesk.vault import portable
+    from tests.vault_helpers import EXPORT_PASSPHRASE, FAST_KDF
+
+    def profile_with_source(root: Path, folder: str, text: str) -> bytes:
+        notes = tmp_path / folder
+        notes.mkdir()
+        (notes / "a.md").write_text(f"# A\n\n{text}\n")
+        (notes / "b.md").write_text("# B\n\nShared note.\n")
+        _, store = Vault(DataPaths(root)).open_or_create("default")
+        with store:
+            SourceBook(store).apply(scan("folder", notes))
+            return portable.export_bytes(store, "default", EXPORT_PASSPHRASE, FAST_KDF)
+
+    home = Vault(DataPaths(data_dir))
+    profile_with_source(data_dir, "home-notes", "Home fact.")
+    away = profile_with_source(tmp_path / "away", "away-notes", "Away fact.")
+    portable.import_profile(home, away, EXPORT_PASSPHRASE, as_name="copy")
+    _, copy = home.open("copy")
+    with copy:
+        assert [s.files for s in SourceBook(copy).sources()] == [2]
+    portable.import_profile(home, away, EXPORT_PASSPHRASE, merge="default")
+    _, store = home.open("default")
+    with store:
+        book = SourceBook(store)
+        assert [(s.label, s.files, s.items) for s in book.sources()] == [
+            ("home-notes", 2, 2),
+            ("away-notes", 2, 1),  # its "Shared note." is the one already at home
+        ]
+        ids = [int(r[0]) for r in store.query("SELECT id FROM memories ORDER BY id")]
+        files = sorted(v["file"] for v in book.provenance(ids).values())
+        assert files == ["a.md: A", "a.md: A", "b.md: B"]
+        book.remove(book.sources()[1].id)
+        texts = sorted(str(r[0]) for r in store.query("SELECT text FROM memories"))
+        assert texts == ["A\n\nHome fact.", "B\n\nShared note."]
