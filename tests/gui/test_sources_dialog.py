@@ -97,3 +97,32 @@ def test_a_missing_path_is_a_message(qtbot: QtBot, dialog: SourcesDialog, tmp_pa
         qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
     assert "does not exist" in message.args[0]
     assert "does not exist" in dialog.stage.text()
+
+
+def test_why_panel_names_where_an_item_came_from() -> None:
+    from lampdesk.ui.why_panel import why_html
+
+    origin = {
+        "source": "Notes (source 3, folder)",
+        "file": "garden.md: Garden",
+        "position": "line 4-9",
+        "date": "2026-03-01",
+    }
+    result = {
+        "question": "When do I prune?",
+        "items": [{"text": "Prune in March.", "score": 1.2, "why": {"from": origin}}],
+        "note": None,
+        "rules": [],
+        "blocked_terms": [],
+        "dropped": [],
+        "ttft_ms": 10.0,
+        "tokens": 3,
+        "tok_per_s": 5.0,
+        "prompt_tokens": 40,
+        "reused_tokens": 0,
+        "retrieval_ms": 3.0,
+        "model": "m",
+        "messages": [],
+    }
+    page = why_html(result)
+    assert "from garden.md: Garden, line 4-9 · Notes (source 3, folder) · 2026-03-01" in page
