@@ -318,11 +318,13 @@ class Profile:
         return [(str(k), None if v is None else str(v)) for k, v in rows]
 
     def request_log(self, limit: int = 50) -> list[dict[str, Any]]:
-        """What each request cost, without its text: for ``lampdesk log`` and the GUI."""
+        """What each request cost, without its text: for ``lampdesk log`` and the GUI.
+        Exchanges imported from chat exports cost nothing here and are left out."""
         rows = self.store.query(
             "SELECT id, request_id, created_at, model, personalized, prompt_tokens, "
             "reused_tokens, ttft_ms, total_ms, tokens, tok_per_s, stopped_by, cancelled, cut, "
-            "rules_applied FROM interactions ORDER BY id DESC LIMIT ?",
+            "rules_applied FROM interactions WHERE stopped_by IS NOT 'imported' "
+            "ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         keys = (

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lampdesk.errors import SourceError
+from lampdesk.profile import Profile
 from lampdesk.sources.book import SourceBook
 from lampdesk.sources.chat import candidate_texts
 from lampdesk.sources.documents import Block, chunk_blocks, decode_text, markdown_blocks
@@ -332,6 +333,8 @@ def test_chat_export_interactions_are_removed_with_their_source(
     written = book.apply(scan("chatgpt", make_chatgpt_zip(tmp_path / "e.zip", conversations)))
     assert written.interactions_added == 3 and _counts(store)[2] == 3
     assert store.query("SELECT DISTINCT stopped_by FROM interactions") == [("imported",)]
+    assert Profile(store).request_log() == [], "imported exchanges are no requests"
+    assert len(Profile(store).interactions()) == 3, "but they are history"
     store.execute("INSERT INTO memories(text, created_at, updated_at) VALUES ('mine', 'x', 'x')")
     book.remove(written.source_id)
     assert _counts(store) == (1, 0, 0), "only what came from the source goes"
