@@ -111,10 +111,8 @@ def _importer(ctx: Context) -> SourceImporter:
 
 def print_plan(plan: Plan, *, preview: bool) -> None:
     verb = "Would add" if preview else "Added"
-    print(
-        f"{verb} {plan.items} items and {plan.interactions} conversations' exchanges "
-        f"from {len(plan.parts)} file(s) of {plan.label}."
-    )
+    exchanges = f" and {plan.interactions} exchanges" if plan.interactions else ""
+    print(f"{verb} {plan.items} items{exchanges} from {len(plan.parts)} file(s) of {plan.label}.")
     for part in plan.parts[:20]:
         extra = f", {len(part.interactions)} exchanges" if part.interactions else ""
         print(f"  {part.path}: {part.title} ({len(part.items)} items{extra})")
