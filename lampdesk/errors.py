@@ -44,3 +44,8 @@ class ProfileBusyError(LampdeskError):
 
 class ImportFileError(LampdeskError):
     """An export file is not one, is damaged, altered or too new, or its passphrase is wrong."""
+
+
+class SourceError(LampdeskError):
+    """A source cannot be taken in: its path is missing or of the wrong kind, or nothing in it
+    could be read (the import report says why, file by file)."""

@@ -21,6 +21,11 @@ MIN_WEIGHT, MAX_WEIGHT = 0.2, 3.0
 #: A weight from feedback fades back towards 1 by half every this many days without feedback.
 WEIGHT_HALF_LIFE_DAYS = 60.0
 _ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: A document's piece is embedded from its heading path and its first this many characters
+#: (about 100 word pieces); full-text search has all of it. Embedding is what an import of
+#: notes spends its time on: on this project's 2-core machines MiniLM embeds ~15 pieces/s at
+#: its full 256 word pieces and ~3x that at 64.
+DOCUMENT_EMBED_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -384,9 +389,12 @@ class Profile:
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             rows = self.store.query(
-                f"SELECT id, text, context FROM memories WHERE id IN ({marks})", chunk
+                f"SELECT id, text, context, kind FROM memories WHERE id IN ({marks})", chunk
             )
-            result.update({int(r[0]): (f"{r[2]}\n{r[1]}" if r[2] else str(r[1])) for r in rows})
+            for mid, text, context, kind in rows:
+                if kind == "document":  # see DOCUMENT_EMBED_CHARS
+                    text = text[:DOCUMENT_EMBED_CHARS]
+                result[int(mid)] = f"{context}\n{text}" if context else str(text)
         return result
 
     def memory_count(self) -> int:
@@ -505,11 +513,13 @@ class Profile:
         return [(str(k), None if v is None else str(v)) for k, v in rows]
 
     def request_log(self, limit: int = 50) -> list[dict[str, Any]]:
-        """What each request cost, without its text: for ``lampdesk log`` and the GUI."""
+        """What each request cost, without its text: for ``lampdesk log`` and the GUI.
+        Exchanges imported from chat exports cost nothing here and are left out."""
         rows = self.store.query(
             "SELECT id, request_id, created_at, model, personalized, prompt_tokens, "
             "reused_tokens, ttft_ms, total_ms, tokens, tok_per_s, stopped_by, cancelled, cut, "
-            "rules_applied FROM interactions ORDER BY id DESC LIMIT ?",
+            "rules_applied FROM interactions WHERE stopped_by IS NOT 'imported' "
+            "ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         keys = (

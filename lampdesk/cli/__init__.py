@@ -26,6 +26,7 @@ from lampdesk.cli import (
     memory_cmds,
     model_cmds,
     profile_cmds,
+    source_cmds,
     vault_cmds,
 )
 from lampdesk.cli.context import Context
@@ -48,6 +49,7 @@ COMMAND_MODULES = (
     api_cmds,
     desktop_cmds,
     eval_cmds,
+    source_cmds,
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from lampdesk.cli.context import Context, print_json
 from lampdesk.cli.eval_cmds import add_bench_retrieval
 from lampdesk.cli.memory_cmds import add_bench_memory
+from lampdesk.cli.source_cmds import add_bench_sources
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
 
@@ -66,6 +67,7 @@ def register(commands: Any) -> None:
     add_bench_inference(benches)
     add_bench_retrieval(benches)
     add_bench_memory(benches)
+    add_bench_sources(benches)
     cli_bench = benches.add_parser(
         "cli", help="wall time and memory: llm (peer) vs lampdesk ask, cold and resident"
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 from lampdesk.assistant import Assistant
 from lampdesk.errors import UsageError
-from lampdesk.evals.retrieval import _samples, conversation_items
+from lampdesk.evals.retrieval import conversation_items, read_samples
 from lampdesk.inference.engine import Engine, GenerationSettings
 from lampdesk.memory.learner import MEMORY_ENABLED
 from lampdesk.paths import DataPaths
@@ -110,7 +110,7 @@ def load(data_dir: Path) -> list[_Conversation]:
         raise UsageError(f"There are no LoCoMo .json files in {data_dir}.")
     conversations = []
     for path in files:
-        for name, conversation, qa in _samples(path):
+        for name, conversation, qa in read_samples(path):
             qas = []
             for q in qa:
                 category = int(q.get("category", 0))

@@ -103,7 +103,7 @@ class SystemTally:
 # -- reading LoCoMo ---------------------------------------------------------------------------
 
 
-def _samples(path: Path) -> Iterator[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+def read_samples(path: Path) -> Iterator[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -164,7 +164,7 @@ def load_conversations(data_dir: Path) -> list[Conversation]:
         raise UsageError(f"There are no LoCoMo .json files in {data_dir}.")
     conversations = []
     for path in files:
-        for name, conversation, qa in _samples(path):
+        for name, conversation, qa in read_samples(path):
             questions = [
                 Question(str(q["question"]), frozenset(map(str, q["evidence"])), int(q["category"]))
                 for q in qa

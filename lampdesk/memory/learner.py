@@ -140,15 +140,26 @@ class MemoryLearner:
             log.exception("the grammar let through output off the schema: %r", output)
             return []
 
-    def learn(self, interaction_id: int | None, user_text: str) -> list[Outcome]:
-        """Extract, decide and apply for one exchange (synchronously)."""
+    def learn(
+        self,
+        interaction_id: int | None,
+        user_text: str,
+        *,
+        source: str = "chat",
+        beside: str | None = None,
+    ) -> list[Outcome]:
+        """Extract, decide and apply for one exchange (synchronously); new memories carry
+        *source*. Memories whose source is *beside* (the imported messages themselves) are not
+        compared with."""
         ask_first = setting_on(self.profile, MEMORY_ASK_FIRST)
         outcomes = []
         for candidate in self.candidates(user_text):
             similar = self.profile.similar_memories(candidate.text, candidate.topic)
-            existing = [Existing(m.id, m.text, m.topic, m.pinned) for m in similar]
+            existing = [
+                Existing(m.id, m.text, m.topic, m.pinned) for m in similar if m.source != beside
+            ]
             decision = decide(candidate, existing)
-            outcomes.append(self._apply(decision, existing, interaction_id, ask_first))
+            outcomes.append(self._apply(decision, existing, interaction_id, ask_first, source))
         return outcomes
 
     def _apply(
@@ -157,6 +168,7 @@ class MemoryLearner:
         existing: Sequence[Existing],
         interaction_id: int | None,
         ask_first: bool,
+        source: str,
     ) -> Outcome:
         candidate = decision.candidate
         if decision.action == "none":
@@ -173,7 +185,7 @@ class MemoryLearner:
             return Outcome(decision, proposal_id=proposal)
         if decision.action == "add":
             memory = self.profile.add_memory(
-                candidate.text, source="chat", topic=candidate.topic, interaction_id=interaction_id
+                candidate.text, source=source, topic=candidate.topic, interaction_id=interaction_id
             )
             return Outcome(decision, memory_id=memory.id)
         assert decision.memory_id is not None

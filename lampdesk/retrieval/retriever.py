@@ -12,7 +12,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder, blob_to_vector, vector_to_blob
 from lampdesk.retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from lampdesk.retrieval.tokens import TokenCounter, approximate_tokens
+from lampdesk.sources.book import SourceBook
 
 #: Items embedded and indexed per batch while syncing.
 SYNC_BATCH = 512
@@ -139,19 +140,31 @@ class Retriever:
 
     # -- indexing ----------------------------------------------------------------------------
 
-    def sync(self) -> int:
+    def sync(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> int:
         """Bring the vectors (kept in the encrypted store) and Chroma up to date.
 
         Triggers put every insert, edit and delete in ``retrieval_outbox``; this embeds the new
         and edited items in batches and passes all changes to Chroma. Returns how many changes
         it handled. The first call also repairs an index that lost entries (deleted folder).
+        *progress* hears ``(done, total)`` after each batch; *cancel* stops between batches
+        (what is left stays in the outbox for the next sync).
         """
         with self._lock:
             handled = 0
             if not self._reconciled:
                 handled += self._reconcile()
                 self._reconciled = True
+            total = synced = 0
+            if progress is not None:
+                total = int(self.profile.store.query("SELECT count(*) FROM retrieval_outbox")[0][0])
+                progress(0, total)
             while True:
+                if cancel is not None and cancel.is_set():
+                    return handled
                 rows = self.profile.store.query(
                     "SELECT memory_id, op FROM retrieval_outbox ORDER BY memory_id LIMIT ?",
                     (SYNC_BATCH,),
@@ -169,6 +182,9 @@ class Retriever:
                             (mid, op),
                         )
                 handled += len(rows)
+                synced += len(rows)
+                if progress is not None:
+                    progress(min(synced, total), total)
 
     def _embed_and_index(self, ids: Sequence[int]) -> None:
         inputs = self.profile.embedding_inputs(ids)
@@ -377,9 +393,12 @@ class Retriever:
         s = self.settings
         kept: list[RetrievedItem] = []
         shown: set[int] = set()
+        origins = SourceBook(self.profile.store).provenance([mid for _, mid, _ in scored])
         for score, mid, why in scored:
             if mid in shown:
                 continue
+            if mid in origins:  # imported: where it came from, for "why"
+                why = {**why, "from": origins[mid]}
             row = rows[mid]
             group = self._window(row) if s.context_window else [row]
             shown.update(r.id for r in group)

@@ -40,6 +40,7 @@ from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.profile_editor import ProfileEditor
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.settings_dialog import SettingsDialog
+from lampdesk.ui.sources_dialog import SourcesDialog
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
 from lampdesk.vault.keys import (
@@ -167,6 +168,11 @@ class MainWindow(QMainWindow):
         options.addWidget(self.settings_button)
         options.addWidget(self.api_toggle)
         options.addWidget(self.api_status, 1)
+        self.sources_button = QPushButton("Sources…")
+        self.sources_button.setToolTip("Build your profile from notes, documents and chat exports")
+        self.sources_button.clicked.connect(self.open_sources)
+        options.addWidget(self.sources_button)
+        self.sources: SourcesDialog | None = None
         layout.addLayout(options)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
@@ -501,6 +507,12 @@ class MainWindow(QMainWindow):
             self.api = None
             self.api_status.setText("")
 
+    @Slot()
+    def open_sources(self) -> None:
+        if self.sources is None:
+            self.sources = SourcesDialog(self.worker.session, self)
+        self.sources.show()
+
     # -- closing -----------------------------------------------------------------------------
 
     def shutdown(self) -> None:
@@ -515,6 +527,8 @@ class MainWindow(QMainWindow):
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self.sources is not None:
+            self.sources.shutdown()
         self.worker.cancel()
         self.thread_.quit()
         self.thread_.wait()

@@ -15,9 +15,17 @@ def why_html(result: dict[str, Any]) -> str:
     if result["items"]:
         parts.append("<h4>What it used from your profile</h4><ol>")
         for item in result["items"]:
-            signals = "; ".join(f"{name}: {_details(info)}" for name, info in item["why"].items())
+            why = dict(item["why"])
+            origin = why.pop("from", None)  # where an imported item came from
+            signals = "; ".join(f"{name}: {_details(info)}" for name, info in why.items())
+            came = (
+                f"<br><small>from {esc(origin['file'])}, {esc(origin['position'])} · "
+                f"{esc(origin['source'])} · {esc(origin['date'])}</small>"
+                if origin
+                else ""
+            )
             parts.append(
-                f"<li>{esc(item['text'])}<br><small>score {item['score']:.4f} · "
+                f"<li>{esc(item['text'])}{came}<br><small>score {item['score']:.4f} · "
                 f"{esc(signals) or 'no signal'}</small></li>"
             )
         parts.append("</ol>")

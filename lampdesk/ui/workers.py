@@ -60,6 +60,10 @@ class AssistantWorker(QObject):
             self.opened.emit(self._session.entry.name)
         return self._session
 
+    def session(self) -> Session:
+        """The open profile, for another worker (the sources dialog's) to share."""
+        return self._open()
+
     @Slot()
     def open_profile(self) -> None:
         """Open the profile, then load what the first answer needs, before it is asked."""

@@ -191,4 +191,45 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "0006_sources",
+        # Sources the profile took in (a folder, a chat export, a LoCoMo file), the parts of each
+        # (a file, or a conversation of an export) with a fingerprint so a rescan replaces only
+        # what changed, and where each item and each imported interaction came from. Removing a
+        # source deletes its memories and interactions explicitly, so the memories' triggers
+        # reach FTS and the retrieval outbox (and so Chroma); the cascades only tidy the links.
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            path TEXT NOT NULL,
+            label TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            scanned_at TEXT NOT NULL
+        );
+        CREATE TABLE source_files (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            path TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            fingerprint TEXT NOT NULL,
+            modified_at TEXT,
+            scanned_at TEXT NOT NULL,
+            UNIQUE (source_id, key)
+        );
+        CREATE TABLE source_items (
+            memory_id INTEGER PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE,
+            file_id INTEGER NOT NULL REFERENCES source_files(id) ON DELETE CASCADE,
+            position TEXT NOT NULL
+        );
+        CREATE INDEX source_items_file ON source_items(file_id);
+        CREATE TABLE source_interactions (
+            interaction_id INTEGER PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,
+            file_id INTEGER NOT NULL REFERENCES source_files(id) ON DELETE CASCADE,
+            position TEXT NOT NULL
+        );
+        CREATE INDEX source_interactions_file ON source_interactions(file_id);
+        """,
+    ),
 )

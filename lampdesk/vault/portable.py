@@ -355,9 +355,26 @@ def merge_into(store: Store, payload: ExportPayload) -> MergeReport:
                 store, payload, "interactions", ("question", "answer", "created_at"), report
             )
             _merge_attributes(store, payload, report)
-            remap = {"memory_id": memory_ids, "interaction_id": interaction_ids}
+            # Sources, and their files, under new ids; the items' links follow them.
+            source_ids = _merge_keyed(
+                store, payload, "sources", ("kind", "path", "added_at"), report
+            )
+            file_ids = _merge_keyed(
+                store,
+                payload,
+                "source_files",
+                ("source_id", "key", "fingerprint"),
+                report,
+                remap={"source_id": source_ids},
+            )
+            remap = {
+                "memory_id": memory_ids,
+                "interaction_id": interaction_ids,
+                "file_id": file_ids,
+            }
+            keyed = ("memories", "interactions", "attributes", "sources", "source_files")
             for name in exported_tables(store):
-                if name in ("memories", "interactions", "attributes") or name not in payload.tables:
+                if name in keyed or name not in payload.tables:
                     continue
                 _merge_rows(store, name, payload.tables[name], remap, report)
     except (DatabaseError, StoreError) as exc:
@@ -372,10 +389,16 @@ def _rows(table: Table, needed: Sequence[str], what: str) -> list[dict[str, Any]
 
 
 def _merge_keyed(
-    store: Store, payload: ExportPayload, name: str, identity: Sequence[str], report: MergeReport
+    store: Store,
+    payload: ExportPayload,
+    name: str,
+    identity: Sequence[str],
+    report: MergeReport,
+    remap: dict[str, dict[int, int]] | None = None,
 ) -> dict[int, int]:
     """Rows with an ``id``: a row equal on *identity* maps to the existing one; others are added
-    under a new id. Returns old id -> id in *store*."""
+    under a new id. Columns in *remap* refer to rows merged before (a row whose referent is not
+    in the file is left out). Returns old id -> id in *store*."""
     table = payload.tables.get(name)
     if table is None:
         return {}
@@ -386,6 +409,11 @@ def _merge_keyed(
         tuple(row[1:]): int(row[0]) for row in store.query(f'SELECT id, {cols} FROM "{name}"')
     }
     for row in _rows(table, ["id", *identity], name):
+        if remap and any(row[c] not in remap[c] for c in remap if c in row):
+            continue
+        for column, ids in (remap or {}).items():
+            if column in row:
+                row[column] = ids[row[column]]
         old_id = row.pop("id")
         key = tuple(row[c] for c in identity)
         if key in existing:

@@ -1,0 +1,1 @@
+"""The memory loop: facts learned from conversations, their review, and their weights."""
