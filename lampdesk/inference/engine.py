@@ -10,7 +10,6 @@ most to least stable for this).
 from __future__ import annotations
 
 import ctypes
-import itertools
 import json
 import os
 import queue
@@ -394,16 +393,24 @@ class Engine:
         llama.n_tokens = common
         llama.eval(prompt[common:])
         first = _log_softmax(self._last_logits(llama))
+        n_vocab = int(llama.n_vocab())
         results = []
         for cont in conts:
             if cancel.is_set():
                 return []
-            llama.n_tokens = len(prompt)
             total = float(first[cont[0]])
-            for token, following in itertools.pairwise(cont):
-                llama.eval([token])
-                total += float(_log_softmax(self._last_logits(llama))[following])
+            if len(cont) > 1:
+                # All but the last token in one decode, with the logits of every position.
+                llama._ctx.kv_cache_seq_rm(-1, len(prompt), -1)
+                llama._batch.set_batch(batch=cont[:-1], n_past=len(prompt), logits_all=True)
+                llama._ctx.decode(llama._batch)
+                rows = np.ctypeslib.as_array(
+                    llama._ctx.get_logits(), shape=(len(cont) - 1, n_vocab)
+                )
+                logp = _log_softmax(rows)
+                total += float(logp[np.arange(len(cont) - 1), cont[1:]].sum())
             results.append(total)
+        llama._ctx.kv_cache_seq_rm(-1, len(prompt), -1)
         llama.n_tokens = len(prompt)
         return results
 
@@ -461,8 +468,9 @@ class Engine:
 
 
 def _log_softmax(logits: Any) -> Any:
-    shifted = logits - logits.max()
-    return shifted - np.log(np.exp(shifted).sum())
+    """Along the last axis (one row of logits, or one per position)."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _common_prefix(a: Sequence[int] | Any, b: Sequence[int]) -> int:
