@@ -288,9 +288,11 @@ class Assistant:
         """Answer with the candidate quote the model scores highest (see quotes.py)."""
         choices = quotes.candidates(question, items)
         started = time.perf_counter()
-        # Days all look alike to the model whatever is asked: no baseline for them.
-        base = None if quotes.is_when_question(question) else quotes.baseline(messages)
-        scores = self.engine.choose(messages, choices, baseline=base, cancel=cancel)
+        # Days all look alike to the model whatever is asked: no baseline for them, and a mean
+        # per token so "the week before 9 June 2023" is not beaten by "9 June 2023" for length.
+        when = quotes.is_when_question(question)
+        base = None if when else quotes.baseline(messages)
+        scores = self.engine.choose(messages, choices, baseline=base, per_token=when, cancel=cancel)
         stats.prompt_tokens = self.engine.count_tokens(messages)
         if not scores:
             stats.stopped_by = "cancel"

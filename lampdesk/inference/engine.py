@@ -357,12 +357,14 @@ class Engine:
         choices: Sequence[str],
         *,
         baseline: Sequence[Message] | None = None,
+        per_token: bool = False,
         cancel: threading.Event | None = None,
     ) -> list[float]:
         """How strongly the model answers *messages* with each of *choices* (as the whole
         answer, end of turn included): the log-probability of each, minus its log-probability
         after *baseline* when given (a prompt without the question, so a choice that is likely
-        whatever was asked does not win). Higher is better; ``[]`` when cancelled."""
+        whatever was asked does not win), or with *per_token* its mean per token (so a longer
+        choice is not penalised for its length). Higher is better; ``[]`` when cancelled."""
         cancel = cancel or threading.Event()
         prompt = self.tokenize(self.render(messages))
         base = self.tokenize(self.render(baseline)) if baseline is not None else None
@@ -378,6 +380,8 @@ class Engine:
             if base is not None and scores:
                 prior = self._logprobs(llama, base, conts, cancel)
                 scores = [a - b for a, b in zip(scores, prior, strict=True)] if prior else []
+            if per_token:
+                scores = [score / len(cont) for score, cont in zip(scores, conts, strict=True)]
             return scores
 
         return self._call(work)
