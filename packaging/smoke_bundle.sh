@@ -10,6 +10,7 @@
 #      the bundle and the memory is retrieved.
 #   4. Without --data-dir the bundle keeps its data where a source install does
 #      ($XDG_DATA_HOME/LampDesk, from platformdirs).
+#   5. `LampDesk autostart on` writes an entry that starts the bundle (not `python -m lampdesk`).
 # Every command's stderr must be empty. Needs Xvfb and python3 (to read the JSON).
 set -euo pipefail
 
@@ -146,6 +147,15 @@ default_dir_ok() {
     run default-dir remember "I like tea." && [ -f "$XDG_DATA_HOME/LampDesk/profiles.json" ]
 }
 check "default data directory is \$XDG_DATA_HOME/LampDesk" default_dir_ok
+
+# --- 5. autostart starts the bundle itself --------------------------------------------------------
+autostart_ok() {
+    local entry=$XDG_CONFIG_HOME/autostart/lampdesk.desktop
+    run autostart autostart on && grep -qxF "Exec=$exe --data-dir $XDG_DATA_HOME/LampDesk --minimized" "$entry" &&
+        { ! command -v desktop-file-validate >/dev/null || desktop-file-validate "$entry"; } &&
+        run autostart-off autostart off && [ ! -e "$entry" ]
+}
+check "autostart entry runs the bundle" autostart_ok
 
 echo "bundle smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
