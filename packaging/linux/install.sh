@@ -58,9 +58,7 @@ chmod 644 "$icons/lampdesk.svg"
 if command -v desktop-file-validate >/dev/null 2>&1; then
     desktop-file-validate "$apps/lampdesk.desktop"
 fi
-# Menus pick the new entry up by themselves; these refresh the caches where they exist.
-command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$apps" || true
-command -v gtk-update-icon-cache >/dev/null 2>&1 &&
-    gtk-update-icon-cache -q -t "$data_home/icons/hicolor" 2>/dev/null || true
+# Desktop menus notice the new entry by themselves. No icon or MIME cache is written: a user-level
+# icon-theme.cache goes stale and hides icons added later, and the entry declares no MIME types.
 
 echo "LampDesk is in your application menu ($apps/lampdesk.desktop -> $bundle/LampDesk)."

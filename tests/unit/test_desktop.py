@@ -83,6 +83,7 @@ def test_menu_install_and_uninstall(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert not entry.exists() and not icon.exists()
+    assert [p for p in share.rglob("*") if p.is_file()] == []  # no caches left behind
 
 
 def test_menu_install_refuses_a_folder_without_the_program(tmp_path: Path) -> None:
