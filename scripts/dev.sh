@@ -2,6 +2,7 @@
 # LampDesk's one entry point for people and CI.
 #   scripts/dev.sh app    set up (first time only) and open the LampDesk window
 #   scripts/dev.sh test   set up (first time only) and run lint, types and the whole test suite
+#   scripts/dev.sh setup  only set up .venv (scripts/build_bundle.sh uses it)
 # Any further arguments go to `lampdesk` or to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +69,9 @@ check_desktop_libs() {
 }
 
 case "${1:-}" in
+setup)
+    setup
+    ;;
 app)
     shift
     setup
@@ -80,7 +84,7 @@ test)
     run_tests "$@"
     ;;
 *)
-    echo "usage: scripts/dev.sh app|test [args...]" >&2
+    echo "usage: scripts/dev.sh app|test|setup [args...]" >&2
     exit 2
     ;;
 esac

@@ -27,6 +27,13 @@ def register(commands: Any) -> None:
     autostart.set_defaults(handler=set_autostart)
 
 
+def program_command() -> list[str]:
+    """How to start this LampDesk again: the bundle's own executable, else this Python."""
+    if getattr(sys, "frozen", False):  # a PyInstaller bundle: sys.executable is LampDesk itself
+        return [sys.executable]
+    return [sys.executable, "-m", "lampdesk"]
+
+
 def set_autostart(ctx: Context, args: argparse.Namespace) -> int:
     path = autostart_file()
     if args.state == "status":
@@ -37,8 +44,7 @@ def set_autostart(ctx: Context, args: argparse.Namespace) -> int:
         print("LampDesk will not start at login.")
         return 0
     exec_line = " ".join(
-        shlex.quote(part)
-        for part in [sys.executable, "-m", "lampdesk", "--data-dir", str(ctx.paths.root)]
+        shlex.quote(part) for part in [*program_command(), "--data-dir", str(ctx.paths.root)]
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, ENTRY.format(exec_line=exec_line + " --minimized"))
