@@ -187,8 +187,12 @@ def test_chroma_folder_holds_no_profile_text(retriever: Retriever, data_dir: Pat
 def test_migration_indexes_memories_of_an_older_profile(data_dir: Path, embedder: Any) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "old.db"
+    # Written as the first release did (today's Profile knows later columns).
     with Store.open(path, KEY, create=True, migrations=MIGRATIONS[:1]) as old:
-        Profile(old).add_memory("I keep bees on the roof")
+        old.execute(
+            "INSERT INTO memories(text, created_at, updated_at) VALUES (?, ?, ?)",
+            ("I keep bees on the roof", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"),
+        )
     with Store.open(path, KEY) as store:
         assert any(name.startswith("0003_retrieval_") for name in store.schema_version)
         retriever = make_retriever(store, data_dir, embedder)
