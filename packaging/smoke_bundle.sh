@@ -134,6 +134,7 @@ fi
 smoke_ok() {
     run smoke --data-dir "$work/smoke-data" --smoke --screenshot "$work/window.png" &&
         json_ok smoke "r['errors'] == [] and r['answer_on_screen'] and r['quick_ask_shown']
+            and r['quick_ask_answered']
             and r['first_token_ms'] > 0 and r['window_shown_ms'] > 0 and r['answer_tokens'] > 0
             and r['screenshot_saved'] and r['tray_available'] == $tray_expected"
 }

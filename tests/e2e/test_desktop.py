@@ -68,6 +68,7 @@ def test_smoke_in_a_real_window_with_a_tray(display: str, tmp_path: Path) -> Non
     assert done.returncode == 0 and report["errors"] == [], (report, done.stderr)
     assert report["tray_available"] is True
     assert report["answer_on_screen"] and report["quick_ask_shown"]
+    assert report["quick_ask_answered"], "quick ask, opened from the tray's menu, answers"
     assert report["first_token_ms"] > 0 and report["window_shown_ms"] > 0
     assert report["screenshot_saved"] is True
 
