@@ -12,6 +12,13 @@ import pytest
 TEST_PASSPHRASE = "correct horse battery staple"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """As ``lampdesk`` does at start: freed memory is wiped (see lampdesk/hardening.py)."""
+    from lampdesk.hardening import wipe_freed_memory
+
+    wipe_freed_memory()
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private data dir and home per test; the real home is never touched."""

@@ -31,6 +31,7 @@ from lampdesk.cli import (
 )
 from lampdesk.cli.context import Context
 from lampdesk.errors import LampdeskError
+from lampdesk.hardening import wipe_freed_memory
 from lampdesk.paths import DataPaths
 from lampdesk.vault.profiles import ENV_PROFILE, resolve_profile_name
 
@@ -179,6 +180,7 @@ def entry() -> None:
     database committed, Chroma's writes in its own log), so when heavy libraries were loaded the
     process ends at once instead of spending a second tearing them down.
     """
+    wipe_freed_memory()
     code = main()
     if any(name in sys.modules for name in _SLOW_TO_TEAR_DOWN):
         sys.stdout.flush()
