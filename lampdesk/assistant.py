@@ -102,7 +102,9 @@ class Assistant:
         self.builder = builder
         self.engine = engine
         self.prefix_cache = PrefixCache(engine, profile)
-        self.learner = MemoryLearner(profile, engine)
+        # What was learned is embedded and indexed at once, in the learner's thread, so the
+        # next question does not wait for it.
+        self.learner = MemoryLearner(profile, engine, on_learned=self._index_learned)
 
     def generation_settings(self, **overrides: str) -> GenerationSettings:
         """The profile's generation settings (``gen.*``), then *overrides* on top."""
@@ -137,6 +139,9 @@ class Assistant:
             )
             return "update", self.profile.memories([target.id])[0]
         return "add", self.profile.add_memory(text, topic=candidate.topic)
+
+    def _index_learned(self, _outcomes: object) -> None:
+        self.retriever.sync()
 
     def warm_up(self) -> None:
         """Load what the first answer needs (for a worker, before the first question): the

@@ -193,6 +193,9 @@ def add_bench_memory(benches: Any) -> None:
     bench.add_argument(
         "--model-extraction", action="store_true", help="also let the model extract facts"
     )
+    bench.add_argument(
+        "--reading", type=float, default=1.0, help="seconds between an answer and the next question"
+    )
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(handler=bench_memory)
 
@@ -202,7 +205,9 @@ def bench_memory(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.rounds <= 0:
         raise UsageError("--rounds must be positive.")
-    result = run(rounds=args.rounds, model_extraction=args.model_extraction)
+    result = run(
+        rounds=args.rounds, model_extraction=args.model_extraction, reading_s=max(0.0, args.reading)
+    )
     if args.json:
         print_json(result)
     else:

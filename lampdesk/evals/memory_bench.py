@@ -1,9 +1,12 @@
 """``lampdesk bench memory``: does learning from each exchange delay the next answer?
 
 One process, one profile, one model (as in the app). Questions that carry a statement about the
-user ("I started learning the cello. ...") are asked back to back, alternating memory on and off
-(the order swapped each round), so the learner of one question runs while the next one starts.
-Reports the median time to first token in each mode and their ratio.
+user ("I started learning the cello. ...") are asked back to back in blocks, memory on for one
+block and off for the next (the order swapped each round), so within an "on" block the learner of
+one question runs while the next one starts. The first question of each block is not measured (it
+still meets the previous block's learner). Reports the median time to first token in each mode
+and their ratio. Between an answer and the next question the user reads for ``reading_s``
+seconds (0 gives the worst case: questions back to back).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,10 @@ from lampdesk.inference.engine import Engine, GenerationSettings
 from lampdesk.memory.learner import MEMORY_ENABLED, MEMORY_MODEL_EXTRACTION
 from lampdesk.paths import DataPaths
 
+#: Seconds between an answer and the next question (a user reads the answer first).
+READING_S = 1.0
+#: Questions measured per block of one mode (after one that is not measured).
+BLOCK = 2
 STATEMENTS = [
     "I started learning the cello last month. Any practice tips?",
     "My brother Tom moved to Porto. What could I send him?",
@@ -36,7 +44,12 @@ STATEMENTS = [
 ]
 
 
-def run(rounds: int = 6, max_tokens: int = 16, model_extraction: bool = False) -> dict[str, Any]:
+def run(
+    rounds: int = 6,
+    max_tokens: int = 16,
+    model_extraction: bool = False,
+    reading_s: float = READING_S,
+) -> dict[str, Any]:
     os.environ.setdefault("LAMPDESK_PASSPHRASE", "benchmark passphrase")
     settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
     ttft: dict[str, list[float]] = {"on": [], "off": []}
@@ -50,12 +63,16 @@ def run(rounds: int = 6, max_tokens: int = 16, model_extraction: bool = False) -
                 session.assistant.remember(memory)
             session.assistant.warm_up()
             profile.set_setting(MEMORY_MODEL_EXTRACTION, "on" if model_extraction else "off")
-            questions = iter(STATEMENTS * (rounds // len(STATEMENTS) + 2))
+            questions = iter(STATEMENTS * (rounds * BLOCK // len(STATEMENTS) + 4))
             for number in range(rounds):
                 for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
                     profile.set_setting(MEMORY_ENABLED, mode)
-                    result = session.assistant.ask(next(questions), settings=settings)
-                    ttft[mode].append(result.ttft_ms or result.total_ms)
+                    for position in range(BLOCK + 1):
+                        time.sleep(reading_s)  # the user reads the answer, then asks again
+                        result = session.assistant.ask(next(questions), settings=settings)
+                        # The first of a block still meets the learner of the block before.
+                        if position:
+                            ttft[mode].append(result.ttft_ms or result.total_ms)
             session.assistant.learner.flush()
             learned = profile.memory_count() - len(MEMORIES)
         finally:
@@ -66,6 +83,7 @@ def run(rounds: int = 6, max_tokens: int = 16, model_extraction: bool = False) -
         "model": engine.model_name,
         "rounds": rounds,
         "model_extraction": model_extraction,
+        "reading_s": reading_s,
         "ttft_ms_memory_on": round(on, 1),
         "ttft_ms_memory_off": round(off, 1),
         "ratio_on_vs_off": round(on / off, 3) if off else None,
