@@ -102,7 +102,8 @@ class MemoryLearner:
                 if outcomes and self.on_learned is not None:
                     self.on_learned(outcomes)
             except Exception:  # a bug must not kill the loop; it is logged, the answer stands
-                log.exception("learning from exchange %s failed", job)
+                # The exchange's id only: log lines never carry the user's words.
+                log.exception("learning from exchange %s failed", job[0] if job else None)
             finally:
                 self._jobs.task_done()
 
@@ -137,7 +138,7 @@ class MemoryLearner:
         try:
             return parse_facts(output)
         except SchemaViolation:
-            log.exception("the grammar let through output off the schema: %r", output)
+            log.exception("the grammar let through output off the schema (%d chars)", len(output))
             return []
 
     def learn(
