@@ -35,5 +35,6 @@ echo "== built in $((finished - started)) s"
 echo "bundle:  $bundle ($(du -sh "$bundle" | cut -f1))"
 echo "archive: $archive ($(du -sh "$archive" | cut -f1))"
 echo "largest parts of $bundle/_internal:"
-du -s --block-size=1M "$bundle"/_internal/* | sort -rn | head -n 10 |
-    awk '{ printf "  %6d MB  %s\n", $1, $2 }'
+# awk reads the whole list (a `head` here would end `sort` with SIGPIPE under pipefail)
+du -s --block-size=1M "$bundle"/_internal/* | sort -rn |
+    awk 'NR <= 10 { printf "  %6d MB  %s\n", $1, $2 }'

@@ -59,7 +59,7 @@ libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-
 
 check_desktop_libs() {
     command -v ldconfig >/dev/null 2>&1 || return 0
-    ldconfig -p 2>/dev/null | grep -q "libxcb-cursor.so.0" && return 0
+    ldconfig -p 2>/dev/null | grep "libxcb-cursor.so.0" >/dev/null && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "Installing the libraries Qt needs for a window..." >&2
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $QT_XCB_LIBS >/dev/null
