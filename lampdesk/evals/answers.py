@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.assistant import Assistant
-from lampdesk.errors import UsageError
-from lampdesk.evals.retrieval import conversation_items, read_samples
+from lampdesk.evals.retrieval import read_folder
 from lampdesk.inference.engine import Engine, GenerationSettings
 from lampdesk.memory.learner import MEMORY_ENABLED
 from lampdesk.paths import DataPaths
@@ -105,19 +104,19 @@ def short_answer(text: str) -> str:
 
 
 def load(data_dir: Path) -> list[_Conversation]:
-    files = sorted(p for p in data_dir.glob("*.json") if p.is_file())
-    if not files:
-        raise UsageError(f"There are no LoCoMo .json files in {data_dir}.")
     conversations = []
-    for path in files:
-        for name, conversation, qa in read_samples(path):
-            qas = []
-            for q in qa:
-                category = int(q.get("category", 0))
-                answer = q.get("answer", q.get("adversarial_answer", ""))
-                if category in (*ANSWERED, ADVERSARIAL) and "question" in q:
-                    qas.append(QA(name, str(q["question"]), str(answer), category))
-            conversations.append(_Conversation(name, conversation_items(conversation, name), qas))
+    for name, items, qa in read_folder(data_dir):
+        qas = [
+            QA(
+                name,
+                str(q["question"]),
+                str(q.get("answer", q.get("adversarial_answer", ""))),
+                int(q.get("category", 0)),
+            )
+            for q in qa
+            if int(q.get("category", 0)) in (*ANSWERED, ADVERSARIAL) and "question" in q
+        ]
+        conversations.append(_Conversation(name, items, qas))
     return conversations
 
 

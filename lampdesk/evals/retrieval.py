@@ -158,22 +158,32 @@ def conversation_items(conversation: dict[str, Any], name: str) -> list[NewItem]
     return items
 
 
-def load_conversations(data_dir: Path) -> list[Conversation]:
+def read_folder(
+    data_dir: Path,
+) -> Iterator[tuple[str, list[NewItem], list[dict[str, Any]]]]:
+    """Every conversation in the LoCoMo ``.json`` files of *data_dir*: its name, its turns as
+    profile items, and its raw question records."""
     files = sorted(p for p in data_dir.glob("*.json") if p.is_file())
     if not files:
         raise UsageError(f"There are no LoCoMo .json files in {data_dir}.")
-    conversations = []
     for path in files:
         for name, conversation, qa in read_samples(path):
-            questions = [
+            yield name, conversation_items(conversation, name), qa
+
+
+def load_conversations(data_dir: Path) -> list[Conversation]:
+    return [
+        Conversation(
+            name,
+            items,
+            [
                 Question(str(q["question"]), frozenset(map(str, q["evidence"])), int(q["category"]))
                 for q in qa
                 if int(q.get("category", 0)) in CATEGORIES and q.get("evidence")
-            ]
-            conversations.append(
-                Conversation(name, conversation_items(conversation, name), questions)
-            )
-    return conversations
+            ],
+        )
+        for name, items, qa in read_folder(data_dir)
+    ]
 
 
 # -- running ----------------------------------------------------------------------------------
