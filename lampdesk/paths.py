@@ -18,12 +18,21 @@ from lampdesk.errors import UsageError
 
 APP_NAME = "LampDesk"
 ENV_DATA_DIR = "LAMPDESK_DATA_DIR"
+ENV_CACHE_DIR = "LAMPDESK_CACHE_DIR"
 STAGING_PREFIX = ".staging-"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
 def _default_root() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def model_cache_dir() -> Path:
+    """Files derived from the installed models (the embedder's ONNX graph): never user data,
+    remade when missing. ``$LAMPDESK_CACHE_DIR`` or the platform's per-user cache directory."""
+    override = os.environ.get(ENV_CACHE_DIR)
+    root = Path(override).expanduser() if override else Path(platformdirs.user_cache_dir(APP_NAME))
+    return root / "models"
 
 
 def validate_profile_name(name: str) -> str:

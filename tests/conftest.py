@@ -19,8 +19,17 @@ def pytest_configure(config: pytest.Config) -> None:
     wipe_freed_memory()
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files made from the installed models (the embedder's ONNX graph), shared by the
+    session's tests and processes: they hold no user data and would only be made again."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path
+) -> Iterator[Path]:
     """A private data dir and home per test; the real home is never touched."""
     data = tmp_path / "data"
     home = tmp_path / "home"
@@ -39,6 +48,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.delenv("LAMPDESK_PROFILE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("LAMPDESK_CACHE_DIR", str(model_cache))
     yield data
 
 
