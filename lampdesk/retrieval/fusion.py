@@ -48,8 +48,10 @@ def score_fusion(
     of a crowd of middling dense matches. Raw scores must be larger-is-better and positive.
     """
 
+    tops = {id(ranking): max((r for _, r in ranking), default=0.0) for ranking in rankings.values()}
+
     def scaled(weight: float, rank: int, raw: float, ranking: Sequence[tuple[int, float]]) -> float:
-        top = max(r for _, r in ranking)
+        top = tops[id(ranking)]  # once per signal, not once per item
         return weight * (max(raw, 0.0) / top if top > 0 else 0.0)
 
     return _fuse(rankings, weights, raw_names, scaled)

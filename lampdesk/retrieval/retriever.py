@@ -13,6 +13,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -137,6 +138,12 @@ class Retriever:
         self.count_tokens = count_tokens
         self._lock = threading.Lock()
         self._reconciled = False
+        self._embedding: ThreadPoolExecutor | None = None
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._embedding is None:
+            self._embedding = ThreadPoolExecutor(1, thread_name_prefix="lampdesk-query-embed")
+        return self._embedding
 
     # -- indexing ----------------------------------------------------------------------------
 
@@ -291,9 +298,14 @@ class Retriever:
         if not self.profile.store.query("SELECT 1 FROM memories LIMIT 1"):
             return []
         s = self.settings
+        # The question is embedded on another core while FTS5 searches (both release the GIL).
+        pending = None
+        if query_vector is None:
+            pending = self._pool().submit(self.embed_question, question)
         sparse_hits = sparse.search(self.profile.store, question, s.candidates)
         sparse_ids = {mid for mid, _ in sparse_hits}
-        vector = query_vector if query_vector is not None else self.embed_question(question)
+        vector = pending.result() if pending is not None else query_vector
+        assert vector is not None
         dense_hits = [
             (mid, sim)
             for mid, sim in self.index.query(vector, s.candidates)
