@@ -151,6 +151,8 @@ class Retriever:
         self,
         progress: Callable[[int, int], None] | None = None,
         cancel: threading.Event | None = None,
+        *,
+        wait: bool = True,
     ) -> int:
         """Bring the vectors (kept in the encrypted store) and Chroma up to date.
 
@@ -158,40 +160,53 @@ class Retriever:
         and edited items in batches and passes all changes to Chroma. Returns how many changes
         it handled. The first call also repairs an index that lost entries (deleted folder).
         *progress* hears ``(done, total)`` after each batch; *cancel* stops between batches
-        (what is left stays in the outbox for the next sync).
+        (what is left stays in the outbox for the next sync). With ``wait=False`` it returns 0
+        at once when another thread is syncing (a long import).
         """
-        with self._lock:
-            handled = 0
-            if not self._reconciled:
-                handled += self._reconcile()
-                self._reconciled = True
-            total = synced = 0
+        if not self._lock.acquire(blocking=wait):
+            return 0
+        try:
+            return self._sync(progress, cancel)
+        finally:
+            self._lock.release()
+
+    def _sync(
+        self,
+        progress: Callable[[int, int], None] | None,
+        cancel: threading.Event | None,
+    ) -> int:
+        """:meth:`sync`'s work, under its lock."""
+        handled = 0
+        if not self._reconciled:
+            handled += self._reconcile()
+            self._reconciled = True
+        total = synced = 0
+        if progress is not None:
+            total = int(self.profile.store.query("SELECT count(*) FROM retrieval_outbox")[0][0])
+            progress(0, total)
+        while True:
+            if cancel is not None and cancel.is_set():
+                return handled
+            rows = self.profile.store.query(
+                "SELECT memory_id, op FROM retrieval_outbox ORDER BY memory_id LIMIT ?",
+                (SYNC_BATCH,),
+            )
+            if not rows:
+                return handled
+            upserts = [int(mid) for mid, op in rows if op == "upsert"]
+            deletes = [int(mid) for mid, op in rows if op == "delete"]
+            self._embed_and_index(upserts)
+            self.index.delete(deletes)
+            with self.profile.store.transaction():
+                for mid, op in rows:
+                    self.profile.store.execute(
+                        "DELETE FROM retrieval_outbox WHERE memory_id = ? AND op = ?",
+                        (mid, op),
+                    )
+            handled += len(rows)
+            synced += len(rows)
             if progress is not None:
-                total = int(self.profile.store.query("SELECT count(*) FROM retrieval_outbox")[0][0])
-                progress(0, total)
-            while True:
-                if cancel is not None and cancel.is_set():
-                    return handled
-                rows = self.profile.store.query(
-                    "SELECT memory_id, op FROM retrieval_outbox ORDER BY memory_id LIMIT ?",
-                    (SYNC_BATCH,),
-                )
-                if not rows:
-                    return handled
-                upserts = [int(mid) for mid, op in rows if op == "upsert"]
-                deletes = [int(mid) for mid, op in rows if op == "delete"]
-                self._embed_and_index(upserts)
-                self.index.delete(deletes)
-                with self.profile.store.transaction():
-                    for mid, op in rows:
-                        self.profile.store.execute(
-                            "DELETE FROM retrieval_outbox WHERE memory_id = ? AND op = ?",
-                            (mid, op),
-                        )
-                handled += len(rows)
-                synced += len(rows)
-                if progress is not None:
-                    progress(min(synced, total), total)
+                progress(min(synced, total), total)
 
     def _embed_and_index(self, ids: Sequence[int]) -> None:
         inputs = self.profile.embedding_inputs(ids)
@@ -293,8 +308,12 @@ class Retriever:
     def rank(
         self, question: str, *, query_vector: Sequence[float] | None = None
     ) -> list[RetrievedItem]:
-        """Every candidate worth showing, best first, each with its ``why`` and token cost."""
-        self.sync()
+        """Every candidate worth showing, best first, each with its ``why`` and token cost.
+
+        A question asked while another thread indexes (an import) does not wait for it: FTS5
+        already holds every stored item, and the vectors join as their batches land.
+        """
+        self.sync(wait=False)
         if not self.profile.store.query("SELECT 1 FROM memories LIMIT 1"):
             return []
         s = self.settings

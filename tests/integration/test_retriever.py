@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -197,3 +198,44 @@ def test_migration_indexes_memories_of_an_older_profile(data_dir: Path, embedder
         assert any(name.startswith("0003_retrieval_") for name in store.schema_version)
         retriever = make_retriever(store, data_dir, embedder)
         assert [i.text for i in retriever.search("bees")] == ["I keep bees on the roof"]
+
+
+class _HeldEmbedder:
+    """The real embedder, but documents wait for *release* (an import's long indexing)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.indexing = threading.Event()
+        self.release = threading.Event()
+
+    def embed(self, texts: Any) -> Any:
+        if len(texts) > 1:
+            self.indexing.set()
+            assert self.release.wait(60)
+        return self.inner.embed(texts)
+
+
+def test_a_question_does_not_wait_for_indexing_in_another_thread(
+    store: Store, data_dir: Path, embedder: Any
+) -> None:
+    held = _HeldEmbedder(embedder)
+    retriever = make_retriever(store, data_dir, held)
+    add_turns(retriever.profile)
+    indexing = threading.Thread(target=retriever.sync)
+    indexing.start()
+    try:
+        assert held.indexing.wait(30)
+        asked = threading.Thread(
+            target=lambda: found.extend(retriever.search("adoption agencies", limit=3))
+        )
+        found: list[Any] = []
+        asked.start()
+        asked.join(30)
+        assert not asked.is_alive(), "the question waited for the indexing"
+        # FTS5 holds the stored item already; its vector is still on its way.
+        assert "adoption agencies" in found[0].text and "dense" not in found[0].why
+    finally:
+        held.release.set()
+        indexing.join(60)
+    assert retriever.index.ids() == {m.id for m in retriever.profile.memories()}
