@@ -19,6 +19,7 @@ from typing import Any
 
 from lampdesk.app import LampDesk
 from lampdesk.inference.engine import Engine, GenerationSettings, chat_formatter
+from lampdesk.inference.models import new_llama
 from lampdesk.paths import DataPaths
 from lampdesk.retrieval.dense import Embedder
 
@@ -43,9 +44,7 @@ MEMORIES = [
 
 
 def _measure_raw(model: Path, n_ctx: int, threads: int, max_tokens: int) -> dict[str, float]:
-    from llama_cpp import Llama
-
-    llama = Llama(
+    llama = new_llama(
         model_path=str(model),
         n_ctx=n_ctx,
         n_threads=threads,

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from lampdesk.errors import ModelError, PromptTooLongError, UsageError
-from lampdesk.inference.models import check_gguf, embedded_model_path
+from lampdesk.inference.models import check_gguf, embedded_model_path, new_llama
 
 Message = dict[str, str]
 T = TypeVar("T")
@@ -185,10 +185,8 @@ class Engine:
     def _load_chosen(self) -> Any:
         if self._llama is None:
             path = check_gguf(self.model_path)
-            from llama_cpp import Llama
-
             try:
-                llama = Llama(
+                llama = new_llama(
                     model_path=str(path),
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,

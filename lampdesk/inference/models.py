@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,20 @@ class ModelInfo:
         return asdict(self)
 
 
+#: llama-cpp-python quiets llama.cpp by pointing the process's stdout and stderr at /dev/null
+#: while it loads a model, and back afterwards. Two loads at once, in two threads, can leave
+#: them pointed there for good: a command's output silently lost. Every load holds this lock.
+_LOAD_LOCK = threading.Lock()
+
+
+def new_llama(**kwargs: Any) -> Any:
+    """``llama_cpp.Llama(**kwargs)``, one load at a time (see ``_LOAD_LOCK``)."""
+    from llama_cpp import Llama
+
+    with _LOAD_LOCK:
+        return Llama(**kwargs)
+
+
 def load_vocabulary(path: Path) -> Any:
     """A ``llama_cpp.Llama`` with the tokenizer and metadata of *path*, and no weights."""
     check_gguf(path)
@@ -69,7 +84,7 @@ def load_vocabulary(path: Path) -> Any:
 
     try:
         # llama.cpp prints context warnings for vocabulary-only loads straight to stderr.
-        with suppress_stdout_stderr(disable=False):
+        with _LOAD_LOCK, suppress_stdout_stderr(disable=False):
             return Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"llama.cpp cannot read {path.name}: {exc}") from exc

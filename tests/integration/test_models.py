@@ -71,3 +71,29 @@ def test_chosen_model_gone_bad_falls_back_with_a_warning(
     assert result.model == embedded_model_path().name
     (warning,) = result.warnings
     assert "could not load mine.gguf" in warning and "embedded model answered" in warning
+
+
+def test_loads_in_two_threads_at_once_keep_the_process_output() -> None:
+    """llama-cpp-python points stdout/stderr at /dev/null during a load; two at once, unlocked,
+    could leave them there (a command's answer silently lost)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading\n"
+        "from lampdesk.inference.models import embedded_model_path, load_vocabulary, new_llama\n"
+        "path = str(embedded_model_path())\n"
+        "for _ in range(6):\n"
+        "    start = threading.Barrier(2)\n"
+        "    def model():\n"
+        "        start.wait(); new_llama(model_path=path, n_ctx=256, verbose=False)\n"
+        "    def vocabulary():\n"
+        "        start.wait(); load_vocabulary(embedded_model_path())\n"
+        "    threads = [threading.Thread(target=model), threading.Thread(target=vocabulary)]\n"
+        "    [t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('still heard', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.strip() == "still heard"
