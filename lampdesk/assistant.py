@@ -290,14 +290,17 @@ class Assistant:
         emit: Callable[[str], None],
         blocker: BlockedTermFilter,
     ) -> None:
-        """Answer with the candidate quote the model scores highest (see quotes.py)."""
-        choices = quotes.candidates(question, items)
+        """Answer with the candidate quote the model scores highest, with what is known of
+        each candidate before it asks (see quotes.py)."""
+        candidates = quotes.scored_candidates(question, items)
+        choices = [c.text for c in candidates]
         started = time.perf_counter()
         # Days all look alike to the model whatever is asked: no baseline for them, and a mean
         # per token so "the week before 9 June 2023" is not beaten by "9 June 2023" for length.
         when = quotes.is_when_question(question)
         base = None if when else quotes.baseline(messages)
         scores = self.engine.choose(messages, choices, baseline=base, per_token=when, cancel=cancel)
+        scores = [s + c.prior() for s, c in zip(scores, candidates, strict=False)]
         stats.prompt_tokens = self.engine.count_tokens(messages)
         if not scores:
             stats.stopped_by = "cancel"

@@ -16,6 +16,8 @@ from lampdesk.prompting.quotes import (
     candidates,
     clauses,
     event_days,
+    scored_candidates,
+    trim,
 )
 from lampdesk.retrieval.retriever import RetrievedItem
 
@@ -61,6 +63,42 @@ def test_candidates_answer_rather_than_repeat_the_question() -> None:
 def test_when_questions_get_days() -> None:
     found = candidates("When did Caroline go to the group?", [item("Caroline: I went yesterday")])
     assert found == ["7 May 2023", "8 May 2023", NOT_MENTIONED]
+
+
+def test_trim_cuts_what_the_question_already_says() -> None:
+    asked = {"resea", "carol"}
+    assert trim("I've been researching adoption agencies", asked) == "adoption agencies"
+    assert trim("adoption agencies", asked) == "adoption agencies"
+    assert trim("Researching it", asked) == ""
+
+
+def test_candidates_know_their_item_anchor_and_trimmed_form() -> None:
+    found = scored_candidates(
+        "What did Caroline research?",
+        [
+            item("Caroline: I've been researching adoption agencies. What a week!"),
+            item("Melanie: I painted a lake sunrise last year."),
+        ],
+    )
+    by_text = {c.text: c for c in found}
+    full, short = by_text["Been researching adoption agencies"], by_text["Adoption agencies"]
+    assert (full.item, full.anchor) == (short.item, short.anchor) == (0, 1)
+    assert by_text["Painted a lake sunrise last year"].item == 1
+    assert found[-1].text == NOT_MENTIONED and found[-1].prior() == 0.0
+    # Holding the question's word, from the best item and short: ahead before the model speaks.
+    assert short.prior() > full.prior() > by_text["Painted a lake sunrise last year"].prior()
+
+
+def test_days_an_item_gives_itself_come_before_the_day_it_was_said() -> None:
+    found = scored_candidates(
+        "When did Caroline go to the group?",
+        [item("(8 May 2023) Caroline: I went yesterday"), item("Caroline: in 2021", "2023-06-01")],
+    )
+    assert [c.text for c in found] == [
+        "7 May 2023", "8 May 2023", "2021", "1 June 2023", NOT_MENTIONED
+    ]  # fmt: skip
+    priors = [c.prior() for c in found[:-1]]
+    assert priors == sorted(priors, reverse=True)
 
 
 def test_the_baseline_asks_nothing() -> None:
