@@ -206,9 +206,19 @@ ORDER_PENALTY = 1.0
 LENGTH_PENALTY = 0.1
 
 
+def _stem(word: str) -> str:
+    """A crude stem: an ending off, then five letters ("worked" and "work", "dancing" and
+    "dance", "researching" and "research" meet)."""
+    for ending in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    return word[:5]
+
+
 def _stems(text: str) -> set[str]:
-    """Content words cut to five letters: "researching" and "research" meet."""
-    return {w[:5] for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
+    """The stems of *text*'s content words."""
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
 def trim(clause: str, asked: set[str]) -> str:
@@ -219,7 +229,7 @@ def trim(clause: str, asked: set[str]) -> str:
 
     def dropped(word: str) -> bool:
         found = _WORD.findall(word.lower())
-        return not found or found[0] in _FILLER_WORDS or found[0][:5] in asked
+        return not found or found[0] in _FILLER_WORDS or _stem(found[0]) in asked
 
     while words and dropped(words[0]):
         words.pop(0)
@@ -241,7 +251,7 @@ def scored_candidates(question: str, items: Sequence[RetrievedItem]) -> list[Can
     else:
         asked = set(_WORD.findall(question.lower()))
         speakers = {m.group(1).lower() for i in top if (m := _NAME.match(_DATE.sub("", i.text)))}
-        asked_stems = _stems(question) - {s[:5] for s in speakers}
+        asked_stems = _stems(question) - {_stem(s) for s in speakers}
         for rank, item in enumerate(top):
             for clause in clauses(item.text) + photo_captions(item.text):
                 clause = _OPENER.sub("", clause).strip()
@@ -252,7 +262,7 @@ def scored_candidates(question: str, items: Sequence[RetrievedItem]) -> list[Can
                     continue
                 anchor = len(_stems(clause) & asked_stems)
                 found.append(Candidate(clause[:1].upper() + clause[1:], rank, anchor))
-                short = trim(clause, asked_stems | {s[:5] for s in speakers})
+                short = trim(clause, asked_stems | {_stem(s) for s in speakers})
                 if short and short != clause:
                     found.append(Candidate(short[:1].upper() + short[1:], rank, anchor))
     found.append(Candidate(NOT_MENTIONED))

@@ -70,6 +70,8 @@ def test_trim_cuts_what_the_question_already_says() -> None:
     assert trim("I've been researching adoption agencies", asked) == "adoption agencies"
     assert trim("adoption agencies", asked) == "adoption agencies"
     assert trim("Researching it", asked) == ""
+    # Endings do not hide a word the question said: "worked" is "work".
+    assert trim("Worked with a local organization", {"work"}) == "local organization"
 
 
 def test_candidates_know_their_item_anchor_and_trimmed_form() -> None:
