@@ -200,11 +200,7 @@ class SourceBook:
                 "INSERT INTO source_items(memory_id, file_id, position) VALUES (?, ?, ?)",
                 (memory_id, file_id, item.position),
             )
-            done += 1
-            if done % STORE_STEP == 0:
-                check_cancel(cancel)
-                if progress is not None:
-                    progress("storing", done, total)
+            done = self._stored_one(done, total, progress, cancel)
         for exchange in part.interactions:
             interaction_id = self.store.execute(
                 "INSERT INTO interactions(question, answer, personalized, model, prompt_tokens, "
@@ -217,11 +213,19 @@ class SourceBook:
                 "VALUES (?, ?, ?)",
                 (interaction_id, file_id, exchange.position),
             )
-            done += 1
-            if done % STORE_STEP == 0:
-                check_cancel(cancel)
-                if progress is not None:
-                    progress("storing", done, total)
+            done = self._stored_one(done, total, progress, cancel)
+        return done
+
+    @staticmethod
+    def _stored_one(
+        done: int, total: int, progress: Progress | None, cancel: threading.Event | None
+    ) -> int:
+        """Count one more row stored; every STORE_STEP rows, report and honour cancel."""
+        done += 1
+        if done % STORE_STEP == 0:
+            check_cancel(cancel)
+            if progress is not None:
+                progress("storing", done, total)
         return done
 
     def _delete_part(self, source_id: int, key: str) -> tuple[int, int]:
