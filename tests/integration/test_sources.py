@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,13 +212,23 @@ def _spawn(data_dir: Path, folder: Path) -> subprocess.Popen[str]:
     )
 
 
-def _kill_when(child: subprocess.Popen[str], stage: str, delay: float = 0.0) -> list[str]:
+def _partway(line: str, stage: str) -> bool:
+    """A progress line of *stage* with some of the work done and some still to do."""
+    if not line.startswith(stage):
+        return False
+    done, total = (int(n) for n in line.split()[1].split("/"))
+    return 0 < done < total
+
+
+def _kill_when(child: subprocess.Popen[str], stage: str, *, partway: bool = False) -> list[str]:
+    """SIGKILL *child* at its first progress line of *stage* (with *partway*, the first one
+    that shows a finished batch and more to come: no timer, so the kill lands mid-stage
+    however fast the machine is)."""
     assert child.stderr is not None
     seen: list[str] = []
     for line in child.stderr:
         seen.append(line)
-        if line.startswith(stage):
-            time.sleep(delay)
+        if _partway(line, stage) if partway else line.startswith(stage):
             child.send_signal(signal.SIGKILL)
             break
     child.wait(timeout=60)
@@ -265,11 +274,15 @@ def test_sigkill_while_indexing_keeps_the_source_and_the_vectors_follow(
 ) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
-    write_notes(notes, 40)
+    write_notes(notes, 400)  # 1,600 items: four batches to index
     child = _spawn(data_dir, notes)
-    lines = _kill_when(child, "indexing:", delay=2.0)
-    assert any(line.startswith("storing: 160/160") for line in lines), lines
-    assert _state(data_dir)[:3] == (1, 40, 160), "stored whole before indexing began"
+    lines = _kill_when(child, "indexing:", partway=True)
+    assert any(line.startswith("storing: 1600/1600") for line in lines), lines
+    assert _state(data_dir)[:3] == (1, 400, 1600), "stored whole before indexing began"
+    _, store = Vault(DataPaths(data_dir)).open("default")
+    with store:
+        waiting = int(store.query("SELECT count(*) FROM retrieval_outbox")[0][0])
+    assert 0 < waiting < 1600, "killed with part of the index written"
     doctor = cli("doctor", "--json")
     assert doctor.returncode == 0 and json.loads(doctor.stdout)["ok"], doctor.stdout
     _, question = _fact(17)
@@ -282,4 +295,4 @@ def test_sigkill_while_indexing_keeps_the_source_and_the_vectors_follow(
         assert entry is not None
         stored = {int(r[0]) for r in store.query("SELECT memory_id FROM memory_vectors")}
     assert DenseIndex(DataPaths(data_dir).index_dir(entry.id)).ids() == stored
-    assert len(stored) == 160
+    assert len(stored) == 1600
