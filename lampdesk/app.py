@@ -73,7 +73,15 @@ class LampDesk:
         self.paths = paths
         self.vault = Vault(paths, prompt)
         self.models = ModelRegistry(paths)
-        self.engine = engine or Engine(Path(self.models.active().path), fallback=True)
+        if engine is None:
+            options = self.models.options()
+            engine = Engine(
+                Path(self.models.active().path),
+                n_ctx=options.context_length,
+                n_threads=options.threads,
+                fallback=True,
+            )
+        self.engine = engine
         self.embedder = embedder or Embedder()
         # Items are counted with the chat model's own tokenizer (its vocabulary only).
         self.count_tokens = VocabTokenCounter(lambda: self.engine.model_path)

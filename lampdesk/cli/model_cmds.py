@@ -1,13 +1,16 @@
-"""``lampdesk model list|add|use|remove``: the GGUF models LampDesk can answer with."""
+"""``lampdesk model list|add|use|remove|config``: the GGUF models LampDesk can answer with, and
+how the one in use is loaded."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
-from lampdesk.inference.models import ModelInfo, ModelRegistry
+from lampdesk.errors import UsageError
+from lampdesk.inference.models import EngineOptions, ModelInfo, ModelRegistry
 
 
 def register(commands: Any) -> None:
@@ -26,6 +29,14 @@ def register(commands: Any) -> None:
     remove = actions.add_parser("remove", help="forget a model (its file is left alone)")
     remove.add_argument("name")
     remove.set_defaults(handler=remove_model)
+    config = actions.add_parser(
+        "config", help="threads and context length (show, or set: threads=4 context=4096)"
+    )
+    config.add_argument(
+        "assignments", nargs="*", metavar="KEY=VALUE", help="threads=N|auto, context=N"
+    )
+    config.add_argument("--json", action="store_true")
+    config.set_defaults(handler=model_config)
 
 
 def _describe(info: ModelInfo, active: bool) -> str:
@@ -66,4 +77,37 @@ def use_model(ctx: Context, args: argparse.Namespace) -> int:
 def remove_model(ctx: Context, args: argparse.Namespace) -> int:
     ModelRegistry(ctx.paths).remove(args.name)
     print(f"Removed {args.name} from the list (the file itself was not touched).")
+    return 0
+
+
+def _with(options: EngineOptions, assignment: str) -> EngineOptions:
+    key, _, value = assignment.partition("=")
+    key, value = key.strip(), value.strip()
+    if key not in ("threads", "context"):
+        raise UsageError(f"Unknown model setting {key!r}; known: threads, context.")
+    if key == "threads" and value == "auto":
+        return dataclasses.replace(options, threads=None)
+    if not value.isdigit():
+        raise UsageError(
+            f"{key} is a whole number{' or auto' if key == 'threads' else ''}, not {value!r}."
+        )
+    if key == "threads":
+        return dataclasses.replace(options, threads=int(value))
+    return dataclasses.replace(options, context_length=int(value))
+
+
+def model_config(ctx: Context, args: argparse.Namespace) -> int:
+    registry = ModelRegistry(ctx.paths)
+    options = registry.options()
+    if args.assignments:
+        for assignment in args.assignments:
+            options = _with(options, assignment)
+        options = registry.set_options(options)
+    if args.json:
+        print_json(options.as_json())
+        return 0
+    print(f"threads={options.threads or 'auto'}")
+    print(f"context={options.context_length}")
+    if args.assignments:
+        print("Used from the next start of LampDesk.")
     return 0

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from lampdesk.errors import ModelError, PromptTooLongError, UsageError
-from lampdesk.inference.models import check_gguf, embedded_model_path, new_llama
+from lampdesk.inference.models import DEFAULT_CONTEXT, check_gguf, embedded_model_path, new_llama
 
 Message = dict[str, str]
 T = TypeVar("T")
@@ -102,7 +102,7 @@ class Engine:
         self,
         model_path: Path | None = None,
         *,
-        n_ctx: int = 2048,
+        n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,
         fallback: bool = False,
     ) -> None:

@@ -46,6 +46,24 @@ def check_gguf(path: Path) -> Path:
 
 
 EMBEDDED_NAME = "smollm2-135m"
+#: The context the chat model is loaded with unless the user chose another.
+DEFAULT_CONTEXT = 2048
+#: The smallest context worth having: the prompt needs room beside the answer's reserve.
+MIN_CONTEXT = 1024
+#: The largest context offered when the model does not say what it was trained for.
+MAX_CONTEXT = 32768
+MAX_THREADS = 256
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the chat model is loaded: threads (``None``: one per core) and context tokens."""
+
+    threads: int | None = None
+    context_length: int = DEFAULT_CONTEXT
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -177,3 +195,31 @@ class ModelRegistry:
         if data.get("active") == name:
             data["active"] = None
         self._write(data)
+
+    def options(self) -> EngineOptions:
+        """The user's choice of threads and context length (the defaults until they choose)."""
+        stored = self._read().get("engine") or {}
+        try:
+            return EngineOptions(
+                threads=int(stored["threads"]) if stored.get("threads") else None,
+                context_length=int(stored.get("context_length") or DEFAULT_CONTEXT),
+            )
+        except (TypeError, ValueError, AttributeError):  # hand-edited: the defaults, not a crash
+            return EngineOptions()
+
+    def set_options(self, options: EngineOptions) -> EngineOptions:
+        """Keep *options*, checked against the model in use; used from the next start."""
+        threads, context = options.threads, options.context_length
+        if threads is not None and not 1 <= threads <= MAX_THREADS:
+            raise ModelError(f"Threads must be a number from 1 to {MAX_THREADS}, or auto.")
+        active = self.active()
+        largest = active.context_length or MAX_CONTEXT
+        if not MIN_CONTEXT <= context <= largest:
+            trained = f" ({active.name} was trained for {largest})" if active.context_length else ""
+            raise ModelError(
+                f"The context length must be from {MIN_CONTEXT} to {largest} tokens{trained}."
+            )
+        data = self._read()
+        data["engine"] = options.as_json()
+        self._write(data)
+        return options

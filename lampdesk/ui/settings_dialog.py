@@ -1,4 +1,5 @@
-"""Settings: models (add a GGUF, choose, remove), the retrieval budget, and the profile's data
+"""Settings: models (add a GGUF, choose, remove; threads and context length), the retrieval
+budget, and the profile's data
 (export, import, delete). Long steps (checking a GGUF, export, import) show a busy bar while the
 assistant worker does them; this dialog only paints what it is told."""
 
@@ -26,13 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+
 MIN_BUDGET, MAX_BUDGET = 0, 1536
 
 
 class SettingsDialog(QDialog):
     refresh_requested = Signal()
     #: (action, argument, passphrase): add_model PATH, use_model NAME, remove_model NAME,
-    #: budget TOKENS, export PATH, import PATH, delete NAME.
+    #: engine "THREADS,CONTEXT" (threads 0: one per core), budget TOKENS, export PATH,
+    #: import PATH, delete NAME.
     action_requested = Signal(str, str, str)
     #: Emitted after the worker's answer has been painted.
     shown_state = Signal()
@@ -57,8 +61,30 @@ class SettingsDialog(QDialog):
         for button in (self.add_model_button, self.use_button, self.remove_button):
             model_buttons.addWidget(button)
         models_layout.addLayout(model_buttons)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, MAX_THREADS)
+        self.threads.setSpecialValueText("automatic (one per core)")
+        self.context = QSpinBox()
+        self.context.setRange(MIN_CONTEXT, MAX_CONTEXT)
+        self.context.setSingleStep(1024)
+        self.context.setSuffix(" tokens")
+        self.engine_button = QPushButton("Apply")
+        self.engine_button.clicked.connect(
+            lambda: self.request("engine", f"{self.threads.value()},{self.context.value()}")
+        )
+        engine_form = QFormLayout()
+        engine_form.addRow("Threads", self.threads)
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(self.context)
+        engine_row.addWidget(self.engine_button)
+        engine_form.addRow("Context length", engine_row)
+        models_layout.addLayout(engine_form)
         models_layout.addWidget(
-            QLabel("A new model is used from the next start of LampDesk.", wordWrap=True)
+            QLabel(
+                "A new model, threads and context length are used from the next start of "
+                "LampDesk. A longer context holds longer conversations but needs more memory.",
+                wordWrap=True,
+            )
         )
 
         self.budget = QSpinBox()
@@ -128,6 +154,10 @@ class SettingsDialog(QDialog):
                 item.setData(Qt.ItemDataRole.UserRole, model["name"])
                 self.models.addItem(item)
             self.budget.setValue(int(state["budget"]))
+            engine = state["engine"]
+            self.threads.setValue(int(engine["threads"] or 0))
+            self.context.setMaximum(int(state["max_context"]))
+            self.context.setValue(int(engine["context_length"]))
         self.shown_state.emit()
 
     # -- to the worker -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import RETRIEVAL_BUDGET_SETTING, LampDesk, Session
 from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
+from lampdesk.inference.models import MAX_CONTEXT, EngineOptions
 from lampdesk.memory.browse import snapshot
 from lampdesk.profile import Profile
 from lampdesk.profile_edit import apply_changes, profile_state
@@ -179,6 +180,8 @@ class AssistantWorker(QObject):
             "models": [m.as_json() for m in registry.models()],
             "active": registry.active().name,
             "budget": session.assistant.retrieval_budget or 0,
+            "engine": registry.options().as_json(),
+            "max_context": registry.active().context_length or MAX_CONTEXT,
         }
 
     @Slot(str, str, str)
@@ -210,6 +213,13 @@ class AssistantWorker(QObject):
         if action == "remove_model":
             self._app.models.remove(arg)
             return f"Removed {arg} from the list (the file itself is untouched)."
+        if action == "engine":
+            threads, context = (int(n) for n in arg.split(","))
+            options = EngineOptions(threads or None, context)
+            self._app.models.set_options(options)
+            plural = "" if threads == 1 else "s"
+            auto = "one thread per core" if options.threads is None else f"{threads} thread{plural}"
+            return f"From the next start: {auto}, a context of {context} tokens."
         if action == "budget":
             budget = int(arg)
             session.profile.set_setting(RETRIEVAL_BUDGET_SETTING, str(budget))

@@ -8,6 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from lampdesk.app import LampDesk
+from lampdesk.inference.models import EngineOptions, ModelRegistry
 from lampdesk.paths import DataPaths
 from lampdesk.vault.profiles import ProfileRegistry
 from tests.gui.test_main_window import make_window
@@ -30,6 +31,18 @@ def test_settings_act_through_the_worker(qtbot: QtBot, data_dir: Path, tmp_path:
     with qtbot.waitSignal(dialog.shown_state, timeout=30_000):
         dialog.budget_button.click()
     assert "128 tokens" in dialog.message.text()
+
+    assert dialog.threads.value() == 0 and dialog.context.value() == 2048  # the defaults
+    assert dialog.context.maximum() == 8192  # what SmolLM2 was trained for
+    dialog.threads.setValue(1)
+    dialog.context.setValue(4096)
+    with qtbot.waitSignal(dialog.shown_state, timeout=30_000):
+        dialog.engine_button.click()
+    assert "1 thread, a context of 4096 tokens" in dialog.message.text()
+    assert ModelRegistry(DataPaths.resolve()).options() == EngineOptions(1, 4096)
+    next_start = LampDesk(DataPaths.resolve())  # loads the model so, when it first answers
+    assert (next_start.engine.n_threads, next_start.engine.n_ctx) == (1, 4096)
+    next_start.close()
 
     target = tmp_path / "default.lampdesk"
     with qtbot.waitSignal(dialog.shown_state, timeout=60_000):

@@ -139,3 +139,31 @@ def test_profile_template_and_settings(cli: Cli, tmp_path: Path) -> None:
     assert result["messages"][0]["content"].startswith("You are a pirate assistant.")
     assert "Your captain is Ana." in result["messages"][0]["content"]
     assert result["tokens"] <= 5
+
+
+def test_model_config_sets_how_the_model_is_loaded(cli: Cli) -> None:
+    shown = cli("model", "config", "--json")
+    assert json.loads(shown.stdout) == {"threads": None, "context_length": 2048}
+    too_long = cli("model", "config", "context=100000")
+    assert too_long.returncode == 2 and "trained for 8192" in too_long.stderr
+    assert cli("model", "config", "threads=none").returncode == 2
+    done = cli("model", "config", "threads=1", "context=1024")
+    assert done.returncode == 0 and "next start" in done.stdout, done.stderr
+    assert json.loads(cli("model", "config", "--json").stdout) == {
+        "threads": 1,
+        "context_length": 1024,
+    }
+    seed(cli)
+    for n in range(40):  # more remembered than a 1,024-token context can take
+        assert (
+            cli("remember", f"Note {n}: my marathon training plan says tempo run {n}").returncode
+            == 0
+        )
+    asked = cli("ask", "--json", "What is in my marathon training plan?")
+    assert asked.returncode == 0, asked.stderr
+    result = json.loads(asked.stdout)
+    # The prompt fits beside the answer's reserve in the chosen context, and the model answered.
+    assert 0 < result["prompt_tokens"] <= 1024 - 512 and result["answer"].strip()
+    assert any(d["reason"] == "token budget" for d in result["dropped"])  # 2,048 takes them all
+    assert cli("model", "config", "threads=auto").returncode == 0
+    assert json.loads(cli("model", "config", "--json").stdout)["threads"] is None

@@ -1,10 +1,17 @@
+import json
 from pathlib import Path
 
 import pytest
 
 from lampdesk.errors import ModelError
 from lampdesk.inference.engine import Engine
-from lampdesk.inference.models import check_gguf, embedded_model_path
+from lampdesk.inference.models import (
+    EngineOptions,
+    ModelRegistry,
+    check_gguf,
+    embedded_model_path,
+)
+from lampdesk.paths import DataPaths
 
 
 def test_embedded_model_is_installed() -> None:
@@ -39,3 +46,22 @@ def test_broken_gguf_fails_to_load_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_loading_is_lazy() -> None:
     assert not Engine().loaded
+
+
+def test_engine_options_are_checked_kept_and_survive_hand_edits(tmp_path: Path) -> None:
+    registry = ModelRegistry(DataPaths(tmp_path))
+    assert registry.options() == EngineOptions(None, 2048)
+    for bad, message in (
+        (EngineOptions(0, 2048), "Threads"),
+        (EngineOptions(None, 512), "from 1024 to 8192"),
+        (EngineOptions(None, 8193), "trained for 8192"),
+    ):
+        with pytest.raises(ModelError, match=message):
+            registry.set_options(bad)
+    assert not registry.paths.models_file.exists()  # nothing was written
+    assert registry.set_options(EngineOptions(2, 8192)) == registry.options()
+    assert ModelRegistry(DataPaths(tmp_path)).options() == EngineOptions(2, 8192)
+    data = json.loads(registry.paths.models_file.read_text())
+    data["engine"] = {"threads": "many", "context_length": None}
+    registry.paths.models_file.write_text(json.dumps(data))
+    assert registry.options() == EngineOptions(None, 2048)
