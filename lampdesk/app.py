@@ -74,10 +74,10 @@ class LampDesk:
         self.vault = Vault(paths, prompt)
         self.models = ModelRegistry(paths)
         if engine is None:
-            options = self.models.options()
+            options, model = self.models.options(), self.models.active()
             engine = Engine(
-                Path(self.models.active().path),
-                n_ctx=options.context_length,
+                Path(model.path),
+                n_ctx=options.context_for(model),
                 n_threads=options.threads,
                 fallback=True,
             )

@@ -65,6 +65,11 @@ class EngineOptions:
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def context_for(self, model: ModelInfo) -> int:
+        """The context to load *model* with: the chosen one, but no more than the model was
+        trained for (a smaller model chosen after a long context was set)."""
+        return min(self.context_length, model.context_length or self.context_length)
+
 
 @dataclass(frozen=True)
 class ModelInfo:

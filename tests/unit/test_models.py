@@ -7,6 +7,7 @@ from lampdesk.errors import ModelError
 from lampdesk.inference.engine import Engine
 from lampdesk.inference.models import (
     EngineOptions,
+    ModelInfo,
     ModelRegistry,
     check_gguf,
     embedded_model_path,
@@ -65,3 +66,11 @@ def test_engine_options_are_checked_kept_and_survive_hand_edits(tmp_path: Path) 
     data["engine"] = {"threads": "many", "context_length": None}
     registry.paths.models_file.write_text(json.dumps(data))
     assert registry.options() == EngineOptions(None, 2048)
+
+
+def test_a_model_is_loaded_with_no_more_context_than_it_was_trained_for() -> None:
+    small = ModelInfo("small", "small.gguf", 10**7, 4096, "llama", "")
+    unknown = ModelInfo("unknown", "unknown.gguf", 10**7, None, "llama", "")
+    assert EngineOptions(None, 8192).context_for(small) == 4096
+    assert EngineOptions(None, 2048).context_for(small) == 2048
+    assert EngineOptions(None, 8192).context_for(unknown) == 8192
