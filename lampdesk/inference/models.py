@@ -205,12 +205,15 @@ class ModelRegistry:
         """The user's choice of threads and context length (the defaults until they choose)."""
         stored = self._read().get("engine") or {}
         try:
-            return EngineOptions(
+            options = EngineOptions(
                 threads=int(stored["threads"]) if stored.get("threads") else None,
                 context_length=int(stored.get("context_length") or DEFAULT_CONTEXT),
             )
         except (TypeError, ValueError, AttributeError):  # hand-edited: the defaults, not a crash
             return EngineOptions()
+        threads_ok = options.threads is None or 1 <= options.threads <= MAX_THREADS
+        context_ok = MIN_CONTEXT <= options.context_length <= MAX_CONTEXT
+        return options if threads_ok and context_ok else EngineOptions()
 
     def set_options(self, options: EngineOptions) -> EngineOptions:
         """Keep *options*, checked against the model in use; used from the next start."""

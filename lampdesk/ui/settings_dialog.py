@@ -1,7 +1,7 @@
 """Settings: models (add a GGUF, choose, remove; threads and context length), the retrieval
-budget, and the profile's data
-(export, import, delete). Long steps (checking a GGUF, export, import) show a busy bar while the
-assistant worker does them; this dialog only paints what it is told."""
+budget, and the profile's data (export, import, delete). Long steps (checking a GGUF, export,
+import) show a busy bar while the assistant worker does them; this dialog only paints what it is
+told."""
 
 from __future__ import annotations
 

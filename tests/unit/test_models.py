@@ -63,9 +63,10 @@ def test_engine_options_are_checked_kept_and_survive_hand_edits(tmp_path: Path) 
     assert registry.set_options(EngineOptions(2, 8192)) == registry.options()
     assert ModelRegistry(DataPaths(tmp_path)).options() == EngineOptions(2, 8192)
     data = json.loads(registry.paths.models_file.read_text())
-    data["engine"] = {"threads": "many", "context_length": None}
-    registry.paths.models_file.write_text(json.dumps(data))
-    assert registry.options() == EngineOptions(None, 2048)
+    for edited in ({"threads": "many"}, {"threads": -3}, {"context_length": 10}, []):
+        data["engine"] = edited
+        registry.paths.models_file.write_text(json.dumps(data))
+        assert registry.options() == EngineOptions(None, 2048), edited
 
 
 def test_a_model_is_loaded_with_no_more_context_than_it_was_trained_for() -> None:
