@@ -251,7 +251,8 @@ def scored_candidates(question: str, items: Sequence[RetrievedItem]) -> list[Can
     else:
         asked = set(_WORD.findall(question.lower()))
         speakers = {m.group(1).lower() for i in top if (m := _NAME.match(_DATE.sub("", i.text)))}
-        asked_stems = _stems(question) - {_stem(s) for s in speakers}
+        speaker_stems = {_stem(s) for s in speakers}
+        asked_stems = _stems(question) - speaker_stems
         for rank, item in enumerate(top):
             for clause in clauses(item.text) + photo_captions(item.text):
                 clause = _OPENER.sub("", clause).strip()
@@ -262,7 +263,7 @@ def scored_candidates(question: str, items: Sequence[RetrievedItem]) -> list[Can
                     continue
                 anchor = len(_stems(clause) & asked_stems)
                 found.append(Candidate(clause[:1].upper() + clause[1:], rank, anchor))
-                short = trim(clause, asked_stems | {_stem(s) for s in speakers})
+                short = trim(clause, asked_stems | speaker_stems)
                 if short and short != clause:
                     found.append(Candidate(short[:1].upper() + short[1:], rank, anchor))
     found.append(Candidate(NOT_MENTIONED))

@@ -138,12 +138,6 @@ class Retriever:
         self.count_tokens = count_tokens
         self._lock = threading.Lock()
         self._reconciled = False
-        self._embedding: ThreadPoolExecutor | None = None
-
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._embedding is None:
-            self._embedding = ThreadPoolExecutor(1, thread_name_prefix="lampdesk-query-embed")
-        return self._embedding
 
     # -- indexing ----------------------------------------------------------------------------
 
@@ -320,7 +314,7 @@ class Retriever:
         # The question is embedded on another core while FTS5 searches (both release the GIL).
         pending = None
         if query_vector is None:
-            pending = self._pool().submit(self.embed_question, question)
+            pending = _query_pool().submit(self.embed_question, question)
         sparse_hits = sparse.search(self.profile.store, question, s.candidates)
         sparse_ids = {mid for mid, _ in sparse_hits}
         vector = pending.result() if pending is not None else query_vector
@@ -455,6 +449,19 @@ class Retriever:
 
 
 _ROW_COLUMNS = "id, text, source, created_at, weight, happened_at, turn_ids, feedback_at"
+
+_QUERY_POOL: ThreadPoolExecutor | None = None
+_QUERY_POOL_LOCK = threading.Lock()
+
+
+def _query_pool() -> ThreadPoolExecutor:
+    """The one thread that embeds questions while FTS5 searches, shared by every retriever of
+    the process (a retriever per open profile must not leave a thread each behind)."""
+    global _QUERY_POOL
+    with _QUERY_POOL_LOCK:
+        if _QUERY_POOL is None:
+            _QUERY_POOL = ThreadPoolExecutor(1, thread_name_prefix="lampdesk-query-embed")
+        return _QUERY_POOL
 
 
 def _row(r: Sequence[Any], now: datetime) -> _Row:
