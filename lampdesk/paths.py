@@ -84,6 +84,21 @@ class DataPaths:
         return self.root / "models.json"
 
     @property
+    def models_dir(self) -> Path:
+        """The user's model folder: GGUF files downloaded from the catalogue (or put here)."""
+        return self.root / "models"
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Unfinished model downloads (resumed from here); never registered as models."""
+        return self.models_dir / ".downloads"
+
+    @property
+    def download_settings_file(self) -> Path:
+        """How model downloads connect (a proxy); nothing about the user."""
+        return self.root / "downloads.json"
+
+    @property
     def window_settings_file(self) -> Path:
         """The window's own preferences (close to tray); nothing about the user."""
         return self.root / "window.json"

@@ -1,5 +1,5 @@
 """``lampdesk model list|add|use|remove|config``: the GGUF models LampDesk can answer with, and
-how the one in use is loaded."""
+how the one in use is loaded (``catalog|download|proxy``: see :mod:`download_cmds`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from lampdesk.cli import download_cmds
 from lampdesk.cli.context import Context, print_json
 from lampdesk.errors import UsageError
 from lampdesk.inference.models import EngineOptions, ModelInfo, ModelRegistry
@@ -37,6 +38,7 @@ def register(commands: Any) -> None:
     )
     config.add_argument("--json", action="store_true")
     config.set_defaults(handler=model_config)
+    download_cmds.register_actions(actions)
 
 
 def _describe(info: ModelInfo, active: bool) -> str:
