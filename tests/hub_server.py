@@ -43,6 +43,8 @@ class Hub:
     paused: threading.Event = field(default_factory=threading.Event)
     gate: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # origin, method, path+range
+    #: Every request's headers, as sent: what the client told about itself.
+    headers: list[dict[str, str]] = field(default_factory=list)
     hub_port: int = 0
     cdn_port: int = 0
 
@@ -67,6 +69,7 @@ def _hub_handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 
         def _resolve(self) -> None:
             hub.requests.append(("hub", self.command, self.path))
+            hub.headers.append(dict(self.headers.items()))
             match = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", self.path)
             repos = {repo for repo, _ in hub.files}
             if match is None or match.group(1) not in repos:
@@ -111,6 +114,7 @@ def _cdn_handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             hub.requests.append(("cdn", self.command, f"{self.path} {self.headers.get('Range')}"))
+            hub.headers.append(dict(self.headers.items()))
             match = re.fullmatch(r"/blobs/([0-9a-f]{64})", self.path)
             path = hub.blob(match.group(1)) if match else None
             if path is None:
