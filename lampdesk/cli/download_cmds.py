@@ -54,13 +54,15 @@ def show_catalog(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
-    print(f"{'':2}{'name':<15}{'size MB':>8}{'RAM MB':>8}  {'licence':<14}{'languages':<12}repo/file")
+    print(
+        f"{'':2}{'name':<15}{'size MB':>8}{'RAM MB':>8}  {'licence':<15}{'languages':<12}repo/file"
+    )
     for row in rows:
         mark = "*" if row["recommended"] else (" " if row["fits"] else "-")
         langs = ",".join(row["languages"][:3]) + ("…" if len(row["languages"]) > 3 else "")
         print(
             f"{mark:<2}{row['name']:<15}{row['size_mb']:>8,}{row['ram_mb']:>8,}  "
-            f"{row['license']:<14}{langs:<12}{row['repo']}/{row['file']}"
+            f"{row['license']:<15}{langs:<12}{row['repo']}/{row['file']}"
         )
     if best is not None:
         print(f"\n* recommended for this computer: {catalog.cost_text(best)}")

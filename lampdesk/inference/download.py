@@ -292,7 +292,9 @@ def _metadata(plan: DownloadPlan) -> HubFile:
             endpoint=plan.endpoint,
         )
     except GatedRepoError as exc:
-        raise DownloadError(f"{plan.entry.repo} asks for an account: LampDesk does not log in.") from exc
+        raise DownloadError(
+            f"{plan.entry.repo} asks for an account: LampDesk does not log in."
+        ) from exc
     except (RepositoryNotFoundError, RevisionNotFoundError, RemoteEntryNotFoundError) as exc:
         raise DownloadError(
             f"The hub has no file {where} (404 at {plan.url}): nothing was downloaded."
@@ -303,7 +305,9 @@ def _metadata(plan: DownloadPlan) -> HubFile:
             raise DownloadError(
                 f"The hub has no file {where} (404 at {plan.url}): nothing was downloaded."
             ) from exc
-        raise DownloadError(f"The hub answered {status} for {plan.url}: nothing was downloaded.") from exc
+        raise DownloadError(
+            f"The hub answered {status} for {plan.url}: nothing was downloaded."
+        ) from exc
     except httpx2.HTTPError as exc:
         proxy = " (or the proxy setting)" if plan.proxy else ""
         raise DownloadError(
@@ -406,10 +410,10 @@ def fetch(plan: DownloadPlan, report: ProgressCallback | None = None,
     report(Progress("connecting", 0, None))
     with _online(plan.endpoint):
         hub = _metadata(plan)
-        if plan.destination.is_file() and plan.destination.stat().st_size == hub.size:
-            # Left from an earlier download (a model removed from the list keeps its file).
-            if sha256_of(plan.destination, report, cancel) == hub.sha256:
-                return plan.destination
+        # A file left from an earlier download (a model removed from the list keeps its file).
+        earlier = plan.destination.is_file() and plan.destination.stat().st_size == hub.size
+        if earlier and sha256_of(plan.destination, report, cancel) == hub.sha256:
+            return plan.destination
         part = plan.part_dir / f"{plan.entry.file}.{hub.sha256[:16]}.part"
         for stale in plan.part_dir.glob(f"{glob_escape(plan.entry.file)}.*.part"):
             if stale != part:  # a part of an older version of the file

@@ -19,11 +19,14 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from lampdesk.paths import DataPaths
+from lampdesk.ui.model_catalog_dialog import ModelStepPage
 from lampdesk.vault.keys import KeyMode
 
 PRIVACY_TEXT = (
     "LampDesk runs entirely on this computer. Your profile, your questions and the model's "
-    "answers never leave it: there is no account, no cloud and no network access."
+    "answers never leave it: there is no account, no cloud and no network access, except a "
+    "model download you start."
 )
 KEYRING_TEXT = (
     "Your system's keyring keeps the key: LampDesk opens without asking, as long as you are "
@@ -50,7 +53,7 @@ class _Welcome(QWizardPage):
         super().__init__()
         self.setTitle("Welcome to LampDesk")
         label = QLabel(
-            PRIVACY_TEXT + "\n\nThe next two steps set up your profile: what LampDesk should "
+            PRIVACY_TEXT + "\n\nThe next steps set up your profile: what LampDesk should "
             "know about you, and how your profile is locked."
         )
         label.setWordWrap(True)
@@ -145,7 +148,12 @@ class _Protection(QWizardPage):
 
 
 class FirstRunWizard(QWizard):
-    def __init__(self, keyring_available: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        keyring_available: bool,
+        parent: QWidget | None = None,
+        paths: DataPaths | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Set up LampDesk")
         self.about = _About()
@@ -153,6 +161,16 @@ class FirstRunWizard(QWizard):
         self.addPage(_Welcome())
         self.addPage(self.about)
         self.addPage(self.protection)
+        # With the data directory known: the catalogue's recommendation (skipping keeps the
+        # built-in model).
+        self.model_step = ModelStepPage(paths) if paths is not None else None
+        if self.model_step is not None:
+            self.addPage(self.model_step)
+
+    def done(self, result: int) -> None:
+        if self.model_step is not None:
+            self.model_step.shutdown()
+        super().done(result)
 
     def result_data(self) -> FirstRun:
         if self.protection.use_passphrase.isChecked():

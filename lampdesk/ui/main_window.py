@@ -37,6 +37,7 @@ from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.first_run import FirstRun, FirstRunWizard
 from lampdesk.ui.memory_browser import MemoryBrowser
+from lampdesk.ui.model_catalog_dialog import ModelCatalogDialog
 from lampdesk.ui.profile_editor import ProfileEditor
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.settings_dialog import SettingsDialog
@@ -223,6 +224,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog.action_requested.connect(self.worker.change_settings)
         self.worker.settings_loaded.connect(self.settings_dialog.show_state)
         self.settings_button.clicked.connect(self.show_settings)
+        self.settings_dialog.get_models_requested.connect(self.show_model_catalog)
+        self.model_catalog: ModelCatalogDialog | None = None
         self.thread_.start()
 
         # While the window is open, `lampdesk` commands in a terminal run here, with the models
@@ -309,6 +312,13 @@ class MainWindow(QMainWindow):
         self.profile_editor.refresh_requested.emit()
 
     @Slot()
+    def show_model_catalog(self) -> None:
+        if self.model_catalog is None:
+            self.model_catalog = ModelCatalogDialog(self._paths, self)
+            self.model_catalog.model_added.connect(self.settings_dialog.refresh_requested)
+        self.model_catalog.show()
+        self.model_catalog.raise_()
+
     def show_settings(self) -> None:
         self.settings_dialog.show()
         self.settings_dialog.raise_()
@@ -529,6 +539,8 @@ class MainWindow(QMainWindow):
             self.api = None
         if self.sources is not None:
             self.sources.shutdown()
+        if self.model_catalog is not None:
+            self.model_catalog.shutdown()
         self.worker.cancel()
         self.thread_.quit()
         self.thread_.wait()
@@ -590,7 +602,7 @@ def run_gui(data_dir: str | None, profile: str, *, minimized: bool = False) -> i
     paths = DataPaths.resolve(data_dir)
     first_run: FirstRun | None = None
     if not ProfileRegistry(paths).entries() and os.environ.get(ENV_PASSPHRASE) is None:
-        wizard = FirstRunWizard(keyring_usable())
+        wizard = FirstRunWizard(keyring_usable(), paths=paths)
         if wizard.exec() != QDialog.DialogCode.Accepted:
             return 0
         first_run = wizard.result_data()

@@ -40,6 +40,8 @@ class SettingsDialog(QDialog):
     action_requested = Signal(str, str, str)
     #: Emitted after the worker's answer has been painted.
     shown_state = Signal()
+    #: "Get models…": the window opens the catalogue (lampdesk/ui/model_catalog_dialog.py).
+    get_models_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +53,8 @@ class SettingsDialog(QDialog):
         self.add_model_button = QPushButton("Add a GGUF file…")
         self.use_button = QPushButton("Use this model")
         self.remove_button = QPushButton("Remove")
+        self.get_models_button = QPushButton("Get models…")
+        self.get_models_button.clicked.connect(self.get_models_requested)
         self.add_model_button.clicked.connect(self._add_model)
         self.use_button.clicked.connect(lambda: self._on_model("use_model"))
         self.remove_button.clicked.connect(lambda: self._on_model("remove_model"))
@@ -60,6 +64,7 @@ class SettingsDialog(QDialog):
         model_buttons = QHBoxLayout()
         for button in (self.add_model_button, self.use_button, self.remove_button):
             model_buttons.addWidget(button)
+        model_buttons.addWidget(self.get_models_button)
         models_layout.addLayout(model_buttons)
         self.threads = QSpinBox()
         self.threads.setRange(0, MAX_THREADS)

@@ -110,7 +110,9 @@ def test_a_download_killed_halfway_resumes_and_completes(hub_cli: Cli, hub: Hub)
     assert again.returncode == 0, again.stderr
     resumed = hub.ranges()[-1]
     assert resumed.endswith(f"bytes={kept}-"), hub.ranges()
-    assert sha256_file(hub_cli.data_dir / "models" / ENTRY.file) == hub.shas[(ENTRY.repo, ENTRY.file)]
+    assert (
+        sha256_file(hub_cli.data_dir / "models" / ENTRY.file) == hub.shas[(ENTRY.repo, ENTRY.file)]
+    )
     assert registered(hub_cli) == ["smollm2-135m", NAME]
     assert list(parts.glob("*.part")) == []
 
