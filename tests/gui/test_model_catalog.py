@@ -101,9 +101,7 @@ def test_skipping_the_step_keeps_the_embedded_model_answering_offline(
     assert attempts == []
 
 
-def test_cancel_in_the_dialog_leaves_nothing_behind(
-    qtbot: QtBot, data_dir: Path, hub: Hub
-) -> None:
+def test_cancel_in_the_dialog_leaves_nothing_behind(qtbot: QtBot, data_dir: Path, hub: Hub) -> None:
     hub.pause_at = 20 * 1024 * 1024
     paths = DataPaths.resolve()
     dialog = ModelCatalogDialog(paths)
