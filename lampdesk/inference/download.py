@@ -411,9 +411,14 @@ def fetch(plan: DownloadPlan, report: ProgressCallback | None = None,
     with _online(plan.endpoint):
         hub = _metadata(plan)
         # A file left from an earlier download (a model removed from the list keeps its file).
-        earlier = plan.destination.is_file() and plan.destination.stat().st_size == hub.size
-        if earlier and sha256_of(plan.destination, report, cancel) == hub.sha256:
-            return plan.destination
+        if plan.destination.exists():
+            same = plan.destination.is_file() and plan.destination.stat().st_size == hub.size
+            if same and sha256_of(plan.destination, report, cancel) == hub.sha256:
+                return plan.destination
+            raise DownloadError(
+                f"Another file named {plan.entry.file} is in {plan.destination.parent} already: "
+                "move it away (or add it with 'lampdesk model add') and start the download again."
+            )
         part = plan.part_dir / f"{plan.entry.file}.{hub.sha256[:16]}.part"
         for stale in plan.part_dir.glob(f"{glob_escape(plan.entry.file)}.*.part"):
             if stale != part:  # a part of an older version of the file

@@ -302,10 +302,13 @@ class ModelStepPage(QWizardPage):
             )
             self.download_button.setVisible(False)
         else:
-            plan = plan_download(paths, self.recommended)
+            try:
+                where = plan_download(paths, self.recommended).describe()
+            except LampdeskError as exc:
+                where = str(exc)
             self.text.setText(
                 f"{builtin}\n\nRecommended for this computer: {catalog.cost_text(self.recommended)}"
-                f"\n\n{plan.describe()}\n\nSkip this step (press Next) to keep the built-in "
+                f"\n\n{where}\n\nSkip this step (press Next) to keep the built-in "
                 "model; you can download models later in Settings > Models > Get models…"
             )
 

@@ -234,3 +234,24 @@ def test_the_catalogue_makes_no_connection(cli: Cli, tmp_path: Path) -> None:
     assert [r["name"] for r in rows] == [e.name for e in catalog.load_catalog()]
     assert sum(r["recommended"] for r in rows) <= 1
     assert not report.exists(), report.read_text()
+
+
+def test_a_file_already_in_the_model_folder_is_reused_or_left_alone(
+    data_dir: Path, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    paths = DataPaths.resolve()
+    registry = ModelRegistry(paths)
+    first = download(paths, ENTRY)
+    registry.remove(NAME)  # the list forgets it, the file stays
+    again = download(paths, ENTRY)
+    assert again.path == first.path
+    assert [r[:2] for r in hub.requests] == [("hub", "HEAD"), ("cdn", "GET"), ("hub", "HEAD")]
+
+    registry.remove(NAME)
+    own = Path(first.path)
+    own.write_bytes(b"GGUF someone else's file")
+    with pytest.raises(DownloadError, match="Another file named"):
+        download(paths, ENTRY)
+    assert own.read_bytes() == b"GGUF someone else's file"
+    assert [m.name for m in registry.models()] == ["smollm2-135m"]
