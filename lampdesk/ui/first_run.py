@@ -166,6 +166,7 @@ class FirstRunWizard(QWizard):
         self.model_step = ModelStepPage(paths) if paths is not None else None
         if self.model_step is not None:
             self.addPage(self.model_step)
+            self.resize(720, 560)
 
     def done(self, result: int) -> None:
         if self.model_step is not None:

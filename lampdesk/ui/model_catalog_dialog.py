@@ -7,6 +7,7 @@ and talks back only through signals; these widgets only paint what it reports.
 
 from __future__ import annotations
 
+import html
 import threading
 from typing import Any
 
@@ -138,9 +139,9 @@ class ModelCatalogDialog(QDialog):
         self.entries = catalog.load_catalog()
         self.machine = catalog.Machine.probe(paths.models_dir)
         self.recommended = catalog.recommend(self.machine, self.entries)
-        self.table = QTableWidget(len(self.entries), 6)
+        self.table = QTableWidget(len(self.entries), 5)
         self.table.setHorizontalHeaderLabels(
-            ["Model", "Download", "Memory", "Licence", "Languages", "Good for"]
+            ["Model", "Download", "Memory", "Licence", "Languages"]
         )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -152,12 +153,14 @@ class ModelCatalogDialog(QDialog):
             elif not catalog.fits(entry, self.machine):
                 title += "  (too big for this computer)"
             cells = [title, f"{entry.size_mb:,} MB", f"{entry.ram_mb / 1000:.1f} GB",
-                     entry.license, ", ".join(entry.languages), entry.good_for]  # fmt: skip
+                     entry.license, ", ".join(entry.languages)]  # fmt: skip
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, entry.name)
+                item.setToolTip(entry.good_for)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._describe)
         self.details = QLabel("")
         self.details.setWordWrap(True)
@@ -206,8 +209,9 @@ class ModelCatalogDialog(QDialog):
         except LampdeskError as exc:
             where = str(exc)
         self.details.setText(
-            f"{catalog.cost_text(entry)}<br>{where}<br>"
-            f'<a href="{entry.license_url}">Read the licence</a>'
+            f"<b>{html.escape(entry.title)}</b>: {html.escape(entry.good_for)}<br>"
+            f"{html.escape(catalog.cost_text(entry))}<br>{html.escape(where)}<br>"
+            f'<a href="{html.escape(entry.license_url)}">Read the licence</a>'
         )
 
     # -- to the worker -------------------------------------------------------------------------
@@ -298,7 +302,7 @@ class ModelStepPage(QWizardPage):
         if self.recommended is None:
             self.text.setText(
                 builtin + " No model in the catalogue fits this computer's memory and disk: "
-                "keep the built-in one (press Next)."
+                "keep the built-in one (press Finish)."
             )
             self.download_button.setVisible(False)
         else:
@@ -308,8 +312,8 @@ class ModelStepPage(QWizardPage):
                 where = str(exc)
             self.text.setText(
                 f"{builtin}\n\nRecommended for this computer: {catalog.cost_text(self.recommended)}"
-                f"\n\n{where}\n\nSkip this step (press Next) to keep the built-in "
-                "model; you can download models later in Settings > Models > Get models…"
+                f"\n\n{where}\n\nSkip this step (press Finish) to keep the built-in model; "
+                "Settings > Models > Get models… has more."
             )
 
     def start_download(self) -> None:
