@@ -47,7 +47,7 @@ METADATA_TIMEOUT = 30.0
 #: Room asked for beyond the bytes still to come (the file system's own bookkeeping).
 DISK_SLACK = 16 * 1024 * 1024
 HASH_BLOCK = 4 * 1024 * 1024
-PROXY_SCHEMES = ("http", "https", "socks5")
+PROXY_SCHEMES = ("http", "https")
 
 
 class DownloadError(ModelError):
@@ -129,7 +129,7 @@ def check_proxy(proxy: str) -> str:
     parts = urlsplit(proxy)
     if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
         raise DownloadError(
-            f"{proxy!r} is not a proxy address: use http://HOST:PORT (or https://, socks5://)."
+            f"{proxy!r} is not a proxy address: use http://HOST:PORT or https://HOST:PORT."
         )
     return proxy
 

@@ -255,3 +255,15 @@ def test_a_file_already_in_the_model_folder_is_reused_or_left_alone(
         download(paths, ENTRY)
     assert own.read_bytes() == b"GGUF someone else's file"
     assert [m.name for m in registry.models()] == ["smollm2-135m"]
+
+
+def test_the_proxy_setting_is_kept_checked_and_shown_before_a_download(cli: Cli) -> None:
+    assert "proxy=none" in cli("model", "proxy").stdout
+    assert cli("model", "proxy", "http://127.0.0.1:9").stdout.strip() == "proxy=http://127.0.0.1:9"
+    bad = cli("model", "proxy", "proxy.local")
+    assert bad.returncode == 2 and "not a proxy address" in bad.stderr
+    through = cli("model", "download", NAME)  # nothing listens there: a clear message
+    assert through.returncode == 2
+    assert "through the proxy http://127.0.0.1:9" in through.stderr
+    assert "(or the proxy setting)" in through.stderr and "Traceback" not in through.stderr
+    assert "proxy=none" in cli("model", "proxy", "off").stdout
