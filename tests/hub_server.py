@@ -7,13 +7,16 @@ Two origins, as on the real hub: the hub itself answers ``HEAD``/``GET
 server (another port) serves ``/blobs/{sha256}`` with ``Range`` support (206, Content-Range).
 
 Knobs for failure tests: ``advertised_sha`` (a wrong hash), ``pause_at`` (the file server stops
-after that many bytes of a response, sets ``paused`` and waits for ``gate``).
+after that many bytes of a response, sets ``paused`` and waits for ``gate``), ``drop_at`` (it
+closes the connection after that many bytes, once, and with ``refuse_after_drop`` answers 503
+from then on, until ``refusing`` is cleared).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +43,9 @@ class Hub:
     shas: dict[tuple[str, str], str] = field(default_factory=dict)
     advertised_sha: str | None = None
     pause_at: int | None = None
+    drop_at: int | None = None
+    refuse_after_drop: bool = False
+    refusing: bool = False
     paused: threading.Event = field(default_factory=threading.Event)
     gate: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # origin, method, path+range
@@ -117,6 +123,11 @@ def _cdn_handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
             hub.headers.append(dict(self.headers.items()))
             match = re.fullmatch(r"/blobs/([0-9a-f]{64})", self.path)
             path = hub.blob(match.group(1)) if match else None
+            if hub.refusing:
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if path is None:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
@@ -142,6 +153,13 @@ def _cdn_handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                 with path.open("rb") as handle:
                     handle.seek(start)
                     while block := handle.read(CHUNK):
+                        if hub.drop_at is not None and sent >= hub.drop_at:
+                            hub.drop_at = None
+                            hub.refusing = hub.refuse_after_drop
+                            self.wfile.flush()
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                            self.close_connection = True
+                            return
                         if hub.pause_at is not None and sent >= hub.pause_at:
                             self.wfile.flush()
                             hub.paused.set()

@@ -267,3 +267,32 @@ def test_the_proxy_setting_is_kept_checked_and_shown_before_a_download(cli: Cli)
     assert "through the proxy http://127.0.0.1:9" in through.stderr
     assert "(or the proxy setting)" in through.stderr and "Traceback" not in through.stderr
     assert "proxy=none" in cli("model", "proxy", "off").stdout
+
+
+def test_a_dropped_connection_is_retried_or_kept_to_resume(
+    data_dir: Path, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    paths = DataPaths.resolve()
+    size = embedded_model_path().stat().st_size
+    hub.drop_at = size // 3  # dropped once: huggingface_hub resumes it with a Range request
+    info = download(paths, ENTRY)
+    first, retried = hub.ranges()
+    assert first.endswith(" None") and 0 < int(retried.split("bytes=")[1].rstrip("-")) < size
+    assert sha256_file(Path(info.path)) == sha256_file(embedded_model_path())
+    ModelRegistry(paths).remove(NAME)
+    Path(info.path).unlink()
+
+    hub.drop_at, hub.refuse_after_drop = size // 2, True  # dropped, then the server is down
+    with pytest.raises(DownloadError, match="connection to the hub was lost") as lost:
+        download(paths, ENTRY)
+    assert "start the same download again to resume" in str(lost.value)
+    (part,) = paths.downloads_dir.glob("*.part")
+    assert 0 < part.stat().st_size <= size // 2
+    assert [m.name for m in ModelRegistry(paths).models()] == ["smollm2-135m"]
+    kept = part.stat().st_size
+    hub.refusing = False
+    info = download(paths, ENTRY)
+    assert hub.ranges()[-1].endswith(f"bytes={kept}-")
+    assert sha256_file(Path(info.path)) == sha256_file(embedded_model_path())
+    assert list(paths.downloads_dir.glob("*.part")) == []
