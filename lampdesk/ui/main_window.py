@@ -319,6 +319,7 @@ class MainWindow(QMainWindow):
         self.model_catalog.show()
         self.model_catalog.raise_()
 
+    @Slot()
     def show_settings(self) -> None:
         self.settings_dialog.show()
         self.settings_dialog.raise_()
