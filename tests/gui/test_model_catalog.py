@@ -97,6 +97,10 @@ def test_skipping_the_step_keeps_the_embedded_model_answering_offline(
     with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
         window.submit()
     assert shown.args[0]["answer"]
+    window.show_settings()  # Settings > Models > Get models… opens the catalogue
+    qtbot.mouseClick(window.settings_dialog.get_models_button, Qt.MouseButton.LeftButton)
+    assert window.model_catalog is not None and window.model_catalog.isVisible()
+    assert window.model_catalog.recommended == wizard.model_step.recommended
     window.shutdown()
     assert attempts == []
 
