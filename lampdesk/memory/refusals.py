@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from lampdesk.memory.decide import content_words
 from lampdesk.vault.store import Store, utc_now
@@ -87,10 +87,10 @@ def held_back(store: Store, text: str, interaction_id: int | None) -> bool:
         )
         if not rows:
             return False
-        current = datetime.fromisoformat(now)
+        current = _when(now)
         recent = any(
             (interaction_id is not None and origin == interaction_id)
-            or current - datetime.fromisoformat(str(seen)) <= timedelta(seconds=CONVERSATION_GAP_S)
+            or current - _when(str(seen)) <= timedelta(seconds=CONVERSATION_GAP_S)
             for _, origin, seen in rows
         )
         if recent:
@@ -100,3 +100,8 @@ def held_back(store: Store, text: str, interaction_id: int | None) -> bool:
         else:
             store.execute("DELETE FROM memory_refusals WHERE fingerprint = ?", (mark,))
         return recent
+
+
+def _when(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
