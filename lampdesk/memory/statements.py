@@ -29,12 +29,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from lampdesk.errors import ModelError
 from lampdesk.memory import cues
 from lampdesk.memory.extract import (
     TOPICS,
     Candidate,
     candidate,
-    extract_by_rules,
     rule_topic,
     statement_clauses,
     unique,
@@ -135,23 +135,38 @@ class StatementJudge:
 
     def __init__(self, embedder: TextEmbedder | None, model: StatementModel | None = None) -> None:
         self.embedder = embedder
-        self.model = model if model is not None else (shipped_model() if embedder else None)
-        if (
-            self.model is not None
-            and embedder is not None
-            and embedder.name != self.model.embedding_model
-        ):
-            log.warning("statement classifier trained on another embedder; rules alone")
-            self.model = None
+        self._model = model
+        self._loaded = model is not None or embedder is None
+
+    @property
+    def model(self) -> StatementModel | None:
+        """The classifier, read on first use (not when a profile opens)."""
+        if not self._loaded:
+            self._loaded = True
+            model = shipped_model()
+            if model is not None and self.embedder is not None:
+                if self.embedder.name == model.embedding_model:
+                    self._model = model
+                else:
+                    log.warning("statement classifier trained on another embedder; rules alone")
+        return self._model
 
     @property
     def uses_classifier(self) -> bool:
         return self.embedder is not None and self.model is not None
 
     def judge(self, text: str) -> list[Judgement]:
-        """A judgement for each sentence or clause of *text*."""
-        if not self.uses_classifier:
-            return self._judge_by_rules(text)
+        """A judgement for each sentence or clause of *text* (by the rules alone when the
+        embedder cannot be used)."""
+        if self.uses_classifier:
+            try:
+                return self._judge(text)
+            except (ModelError, OSError) as exc:
+                log.warning("the embedder failed, learning by rules alone: %s", exc)
+                self.embedder = None
+        return self._judge_by_rules(text)
+
+    def _judge(self, text: str) -> list[Judgement]:
         assert self.embedder is not None and self.model is not None
         judgements: list[Judgement | None] = []
         pending: list[tuple[int, str, dict[str, bool]]] = []
@@ -193,8 +208,6 @@ class StatementJudge:
 
     def extract(self, text: str) -> list[Candidate]:
         """The statements about the user in *text*, as candidate memories."""
-        if not self.uses_classifier:
-            return extract_by_rules(text)
         return unique(
             candidate(j.sentence, j.topic) for j in self.judge(text) if j.learned and j.topic
         )
