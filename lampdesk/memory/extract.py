@@ -243,7 +243,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "activities",
         ),
         (
-            r"\bi\s+(?:drive|own|ride|use|have)\s+(?:a|an|my|the|two)\s+(?:\w+\s+){0,2}(?:car|"
+            r"\bi\s+(?:drive|own|use|have)\s+(?:a|an|my|the|two)\s+(?:\w+\s+){0,2}(?:car|"
             r"bike|bicycle|motorbike|scooter|vespa|van|truck|laptop|phone|iphone|android|"
             r"tablet|camera|piano|guitar|garden|desk|boat|tesla|honda|toyota|volvo|bmw)\b|"
             r"\bmy (?:car|bike|laptop|phone|camera|computer|house|flat|apartment|garden|van) "
