@@ -181,6 +181,10 @@ class Profile:
         text = text.strip()
         if not text:
             raise UsageError("There is nothing to remember: the text is empty.")
+        if constraint is None and topic is not None:
+            from lampdesk.memory.extract import constraint_of
+
+            constraint = constraint_of(text, topic)
         now = utc_now()
         with self.store.transaction():
             memory_id = self.store.execute(
@@ -245,10 +249,14 @@ class Profile:
     ) -> bool:
         """Change a memory's text, keeping the old one in its history; both indexes follow
         (triggers and the retrieval outbox). With *topic*, its topic and constraint kind
-        become *topic* and *constraint*."""
+        become *topic* and *constraint* (by default the kind the text and topic give)."""
         text = text.strip()
         if not text:
             raise UsageError("A memory cannot be empty; forget it instead.")
+        if constraint is None and topic is not None:
+            from lampdesk.memory.extract import constraint_of
+
+            constraint = constraint_of(text, topic)
         now = utc_now()
         with self.store.transaction():
             found = self.store.query("SELECT text FROM memories WHERE id = ?", (memory_id,))
@@ -347,16 +355,9 @@ class Profile:
                 raise UsageError(f"There is no pending memory {proposal_id}.")
             p = found[0]
             self.store.execute("DELETE FROM memory_proposals WHERE id = ?", (proposal_id,))
-            from lampdesk.memory.extract import constraint_of
-
-            constraint = constraint_of(p.text, p.topic)
             if p.action == "add":
                 return self.add_memory(
-                    p.text,
-                    source="chat",
-                    topic=p.topic,
-                    interaction_id=p.interaction_id,
-                    constraint=constraint,
+                    p.text, source="chat", topic=p.topic, interaction_id=p.interaction_id
                 )
             if p.memory_id is None:
                 return None
@@ -369,7 +370,6 @@ class Profile:
                 reason="updated from a conversation (accepted)",
                 topic=p.topic,
                 interaction_id=p.interaction_id,
-                constraint=constraint,
             )
             return self.memories([p.memory_id])[0]
 
