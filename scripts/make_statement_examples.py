@@ -91,7 +91,7 @@ def facts() -> list[tuple[str, str]]:
               "I just started my own consulting business.", "I work for a shipping company.",
               "I'm on parental leave until May.", "I do night shifts at the warehouse."]:
         out.append((s, "work"))
-    add("diet", ["I'm {d}.", "I've been {d} since college.", "I went {d} this year.",
+    add("diet", ["I'm {d} these days.", "I've been {d} since college.", "I went {d} this year.",
                  "I'm {d} now.", "I've been {d} for five years.", "I'm mostly {d}.",
                  "I switched to a {d} diet last month."],
         35, d=["vegan", "vegetarian", "pescatarian", "flexitarian", "plant-based"])
@@ -212,7 +212,7 @@ def facts() -> list[tuple[str, str]]:
               "the 3rd of July.", "I was born in 1988.", "My birthday is next Tuesday.",
               "I was born on Christmas Day."]:
         out.append((s, "birthday"))
-    for s in ["I'm training for a half marathon in May.", "I'm saving up for a house.",
+    for s in ["I'm training for a triathlon this autumn.", "I'm saving up for a house.",
               "We're going to Peru in October.", "I'm planning to retire next year.",
               "I have a job interview on Monday.", "I want to run a marathon this year.",
               "I'm trying to lose ten kilos.", "We're moving to Austin in the summer.",
@@ -274,7 +274,7 @@ def non_facts() -> list[str]:
             "she wants pizza.", "Tell my brother happy birthday from me.", "Order more dog "
             "food.", "Please find a vegetarian restaurant near me.", "Please explain "
             "photosynthesis simply.", "Keep going.", "Continue the story.", "Go on.",
-            "Make it shorter.", "Make it longer.", "Make it funnier.", "Shorter, please.",
+            "Make it longer.", "Make it funnier.", "Shorter, please.",
             "Try again.", "One more time, but in French.", "Add more detail to the second "
             "point.", "Use simpler words this time.", "Rewrite that as a haiku.",
             "Say that again more slowly.", "Put that in a table.", "Give me another one.",
@@ -287,7 +287,7 @@ def non_facts() -> list[str]:
                  "for a {j}?", "Do you know any good jokes?", "Why is the sky blue?",
                  "Which is healthier, rice or pasta?", "Who won the World Cup in 2010?",
                  "When does the sun set today?", "How many calories are in an avocado?",
-                 "What time is it in {c}?", "Should I take an umbrella tomorrow?", "Can I "
+                 "What's the local time in {c} right now?", "Should I take an umbrella tomorrow?", "Can I "
                  "freeze cooked rice?", "What do vegans eat for protein?", "How do you say "
                  "thank you in {l}?", "Are you able to read PDFs?", "What's my name?",
                  "Where do I live?", "Do I have any allergies?", "What did I tell you "
@@ -302,7 +302,7 @@ def non_facts() -> list[str]:
                  "whats a good recipe for lentil soup", "can you tell me more about {c}",
                  "any idea what to get my {r} for christmas", "Do you think I should "
                  "change jobs?", "What if it rains on Saturday?", "Is there a pharmacy open "
-                 "now?", "What's the capital of Kenya?", "How does a heat pump work?"]
+                 "now?", "Which city is the capital of Kenya?", "How does a heat pump work?"]
     for q in questions:
         out.append(q.format(r=r.choice(RELATIVES), c=r.choice(CITIES), l=r.choice(LANGS),
                             j=r.choice(JOBS)))
@@ -335,7 +335,7 @@ def non_facts() -> list[str]:
     for h in hypothetical:
         out.append(h.format(j=r.choice(JOBS), c=r.choice(CITIES), f=r.choice(FOODS),
                             r=r.choice(RELATIVES), h=r.choice(HOBBIES)))
-    role = ["Pretend you are a {j}.", "Act as my {r}.", "You are a medieval knight.",
+    role = ["Pretend that you work as a {j}.", "Act as my {r}.", "You are a medieval knight.",
             "Let's play a game where you are a detective.", "Roleplay as a grumpy {j}.",
             "Be my personal trainer for a moment.", "Pretend you're a tour guide in {c}.",
             "You're a chef and I'm your customer.", "Act like a pirate for the rest of this "
