@@ -104,7 +104,9 @@ class Assistant:
         self.prefix_cache = PrefixCache(engine, profile)
         # What was learned is embedded and indexed at once, in the learner's thread, so the
         # next question does not wait for it.
-        self.learner = MemoryLearner(profile, engine, on_learned=self._index_learned)
+        self.learner = MemoryLearner(
+            profile, engine, on_learned=self._index_learned, embedder=retriever.embedder
+        )
 
     def generation_settings(self, **overrides: str) -> GenerationSettings:
         """The profile's generation settings (``gen.*``), then *overrides* on top."""

@@ -43,6 +43,9 @@ class Memory:
     turn_ids: tuple[str, ...] = ()
     topic: str | None = None
     updated_at: str = ""
+    #: "diet", "allergy" or "medical" when it limits what may be suggested (see
+    #: lampdesk.memory.extract.constraint_of); ``None`` otherwise.
+    constraint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,23 +176,39 @@ class Profile:
         source: str = "user",
         topic: str | None = None,
         interaction_id: int | None = None,
+        constraint: str | None = None,
     ) -> Memory:
         text = text.strip()
         if not text:
             raise UsageError("There is nothing to remember: the text is empty.")
+        if constraint is None and topic is not None:
+            from lampdesk.memory.extract import constraint_of
+
+            constraint = constraint_of(text, topic)
         now = utc_now()
         with self.store.transaction():
             memory_id = self.store.execute(
-                "INSERT INTO memories(text, kind, source, created_at, updated_at, topic) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (text, kind, source, now, now, topic),
+                "INSERT INTO memories(text, kind, source, created_at, updated_at, topic, "
+                "constraint_kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (text, kind, source, now, now, topic, constraint),
             )
             if interaction_id is not None:
                 self.store.execute(
                     "INSERT INTO memory_origins(memory_id, interaction_id) VALUES (?, ?)",
                     (memory_id, interaction_id),
                 )
-        return Memory(memory_id, text, kind, source, now, 1.0, False, topic=topic, updated_at=now)
+        return Memory(
+            memory_id,
+            text,
+            kind,
+            source,
+            now,
+            1.0,
+            False,
+            topic=topic,
+            updated_at=now,
+            constraint=constraint,
+        )
 
     def add_items(self, items: Iterable[NewItem]) -> list[int]:
         """Add many items in one transaction (one commit: fast ingest); their ids in order."""
@@ -226,12 +245,18 @@ class Profile:
         reason: str = "edited by the user",
         topic: str | None = None,
         interaction_id: int | None = None,
+        constraint: str | None = None,
     ) -> bool:
         """Change a memory's text, keeping the old one in its history; both indexes follow
-        (triggers and the retrieval outbox)."""
+        (triggers and the retrieval outbox). With *topic*, its topic and constraint kind
+        become *topic* and *constraint* (by default the kind the text and topic give)."""
         text = text.strip()
         if not text:
             raise UsageError("A memory cannot be empty; forget it instead.")
+        if constraint is None and topic is not None:
+            from lampdesk.memory.extract import constraint_of
+
+            constraint = constraint_of(text, topic)
         now = utc_now()
         with self.store.transaction():
             found = self.store.query("SELECT text FROM memories WHERE id = ?", (memory_id,))
@@ -244,9 +269,10 @@ class Profile:
                     (memory_id, found[0][0], reason, now),
                 )
             self.store.execute(
-                "UPDATE memories SET text = ?, updated_at = ?, topic = coalesce(?, topic) "
+                "UPDATE memories SET text = ?, updated_at = ?, topic = coalesce(?, topic), "
+                "constraint_kind = CASE WHEN ? IS NULL THEN constraint_kind ELSE ? END "
                 "WHERE id = ?",
-                (text, now, topic, memory_id),
+                (text, now, topic, topic, constraint, memory_id),
             )
             if interaction_id is not None:
                 self.store.execute(
@@ -336,7 +362,7 @@ class Profile:
             if p.memory_id is None:
                 return None
             if p.action == "delete":
-                self.forget(p.memory_id)
+                self.forget(p.memory_id, refuse=False)
                 return None
             self.edit_memory(
                 p.memory_id,
@@ -348,15 +374,24 @@ class Profile:
             return self.memories([p.memory_id])[0]
 
     def reject(self, proposal_id: int) -> bool:
+        """Drop a pending change; what it would have learned is not learned again in that
+        conversation (see lampdesk.memory.refusals)."""
+        from lampdesk.memory import refusals
+
         with self.store.transaction():
-            found = self.store.query("SELECT 1 FROM memory_proposals WHERE id = ?", (proposal_id,))
+            found = self.store.query(
+                "SELECT action, text, interaction_id FROM memory_proposals WHERE id = ?",
+                (proposal_id,),
+            )
+            if found and found[0][0] != "delete":  # a rejected delete keeps the memory
+                refusals.refuse(self.store, [str(found[0][1])], found[0][2])
             self.store.execute("DELETE FROM memory_proposals WHERE id = ?", (proposal_id,))
         return bool(found)
 
     def memories(self, ids: Sequence[int] | None = None) -> list[Memory]:
         sql = (
             "SELECT id, text, kind, source, created_at, weight, pinned, happened_at, turn_ids, "
-            "topic, updated_at FROM memories"
+            "topic, updated_at, constraint_kind FROM memories"
         )
         params: Sequence[Any] = ()
         if ids is not None:
@@ -378,6 +413,7 @@ class Profile:
                 tuple(json.loads(r[8] or "[]")),
                 r[9],
                 r[10],
+                r[11],
             )
             for r in rows
         ]
@@ -400,12 +436,18 @@ class Profile:
     def memory_count(self) -> int:
         return int(self.store.query("SELECT count(*) FROM memories")[0][0])
 
-    def forget(self, memory_id: int) -> bool:
+    def forget(self, memory_id: int, *, refuse: bool = True) -> bool:
         """Remove a memory everywhere: its row, history, vector and pending changes (cascade),
         the FTS indexes (triggers), Chroma (the outbox, on the next sync), the answers' lists
-        of used items, and any saved prompt state that may hold its text."""
+        of used items, and any saved prompt state that may hold its text. With *refuse* (the
+        user forgot it, rather than took it back in chat), it is not learned again from its
+        exchange or its conversation (see lampdesk.memory.refusals)."""
+        from lampdesk.memory import refusals
+
         with self.store.transaction():
             found = self.store.query("SELECT 1 FROM memories WHERE id = ?", (memory_id,))
+            if found and refuse:
+                refusals.refuse_memory(self.store, memory_id)
             self.store.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
             self.store.execute("DELETE FROM interaction_items WHERE memory_id = ?", (memory_id,))
             if found:

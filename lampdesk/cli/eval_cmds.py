@@ -46,6 +46,19 @@ def register(commands: Any) -> None:
     answers.add_argument("--verbose", action="store_true", help="print each answer to stderr")
     answers.add_argument("--json", action="store_true", help="print one JSON object")
     answers.set_defaults(handler=eval_answers)
+    memory = evals.add_parser(
+        "memory", help="precision and recall of what the memory loop learns (utterance files)"
+    )
+    memory.add_argument("--data", required=True, help="a folder of lampdesk-utterances .json")
+    memory.add_argument(
+        "--model", help="also let this chat model extract facts (an imported model's name)"
+    )
+    memory.add_argument(
+        "--rules-only", action="store_true", help="the rules alone, without the classifier"
+    )
+    memory.add_argument("--verbose", action="store_true", help="progress on stderr")
+    memory.add_argument("--json", action="store_true", help="print one JSON object")
+    memory.set_defaults(handler=eval_memory)
 
 
 def add_bench_retrieval(benches: Any) -> None:
@@ -125,6 +138,33 @@ def eval_answers(ctx: Context, args: argparse.Namespace) -> int:
         )
     finally:
         engine.close()
+    if args.json:
+        print_json(result)
+    else:
+        print_report(result)
+    return 0
+
+
+def eval_memory(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.memory_eval import evaluate, print_report
+    from lampdesk.inference.engine import Engine
+    from lampdesk.inference.models import ModelRegistry
+    from lampdesk.retrieval.dense import Embedder
+
+    data = Path(args.data)
+    if not data.exists():
+        raise UsageError(f"{data} does not exist: give a folder of utterance .json files.")
+    engine = Engine(Path(ModelRegistry(ctx.paths).get(args.model).path)) if args.model else None
+    try:
+        result = evaluate(
+            data,
+            embedder=None if args.rules_only else Embedder(),
+            engine=engine,
+            progress=_progress if args.verbose else None,
+        )
+    finally:
+        if engine is not None:
+            engine.close()
     if args.json:
         print_json(result)
     else:

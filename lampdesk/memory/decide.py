@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lampdesk.memory.extract import SINGLE_TOPICS, Candidate, extract_by_rules
+from lampdesk.memory.extract import Candidate, extract_by_rules, slot_of
 from lampdesk.retrieval.sparse import STOP_WORDS
 
 ACTIONS = ("add", "update", "delete", "none")
@@ -75,9 +75,12 @@ def decide(candidate: Candidate, similar: Sequence[Existing]) -> Decision:
         if score >= SAME_STATEMENT and _polarity(memory.text) == candidate.negated:
             return Decision("none", candidate, memory.id, f"memory {memory.id} already says it")
     same_topic = [m for m in similar if (m.topic or topic_of(m.text)) == candidate.topic]
-    if candidate.topic in SINGLE_TOPICS and same_topic:
-        # One truth per single topic: the newer statement replaces the most similar one.
-        target = max(same_topic, key=lambda m: (overlap(candidate.text, m.text), m.id))
+    slot = slot_of(candidate.text, candidate.topic)
+    same_slot = [m for m in same_topic if slot_of(m.text, candidate.topic) == slot]
+    if slot is not None and same_slot:
+        # One truth per slot (home, name, the kind of diet...): the newer statement replaces
+        # the most similar one.
+        target = max(same_slot, key=lambda m: (overlap(candidate.text, m.text), m.id))
         return Decision("update", candidate, target.id, f"newer statement on {candidate.topic}")
     words = content_words(candidate.text)
     related = [

@@ -14,16 +14,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lampdesk.inference.engine import Engine
+from lampdesk.memory import cues, refusals
 from lampdesk.memory.decide import Decision, Existing, decide, topic_of
 from lampdesk.memory.extract import (
     FACTS_SCHEMA,
     Candidate,
     SchemaViolation,
-    extract_by_rules,
+    constraint_of,
     extraction_messages,
     parse_facts,
+    statement_clauses,
     unique,
 )
+from lampdesk.memory.statements import StatementJudge, TextEmbedder
 from lampdesk.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,9 @@ class Outcome:
             "action": self.decision.action,
             "text": self.decision.candidate.text,
             "topic": self.decision.candidate.topic,
+            "constraint": constraint_of(
+                self.decision.candidate.text, self.decision.candidate.topic
+            ),
             "target": self.decision.memory_id,
             "reason": self.decision.reason,
             "memory_id": self.memory_id,
@@ -68,9 +74,13 @@ class MemoryLearner:
         engine: Engine | None = None,
         *,
         on_learned: Callable[[list[Outcome]], None] | None = None,
+        embedder: TextEmbedder | None = None,
     ) -> None:
         self.profile = profile
         self.engine = engine
+        #: Tells statements about the user from the rest (rules, then the classifier over
+        #: *embedder*'s vectors; the rules alone without one).
+        self.judge = StatementJudge(embedder)
         self.on_learned = on_learned
         self._jobs: queue.Queue[tuple[int, str] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -121,8 +131,14 @@ class MemoryLearner:
     # -- learning ----------------------------------------------------------------------------
 
     def candidates(self, user_text: str) -> list[Candidate]:
-        found = extract_by_rules(user_text)
-        if self.engine is not None and setting_on(self.profile, MEMORY_MODEL_EXTRACTION):
+        found = self.judge.extract(user_text)
+        if (
+            self.engine is not None
+            and setting_on(self.profile, MEMORY_MODEL_EXTRACTION)
+            and any(not cues.refused(cues.cues(s)) for s in statement_clauses(user_text))
+        ):
+            # The model is asked only about a message with a sentence the cues let through:
+            # it cannot turn a request or a question into a fact about the user.
             found += self.extract_with_model(user_text)
         return unique(found)
 
@@ -155,6 +171,8 @@ class MemoryLearner:
         ask_first = setting_on(self.profile, MEMORY_ASK_FIRST)
         outcomes = []
         for candidate in self.candidates(user_text):
+            if refusals.held_back(self.profile.store, candidate.text, interaction_id):
+                continue  # forgotten or rejected in this conversation: not learned again
             similar = self.profile.similar_memories(candidate.text, candidate.topic)
             existing = [
                 Existing(m.id, m.text, m.topic, m.pinned) for m in similar if m.source != beside
@@ -184,14 +202,20 @@ class MemoryLearner:
                 interaction_id=interaction_id,
             )
             return Outcome(decision, proposal_id=proposal)
+        constraint = constraint_of(candidate.text, candidate.topic)
         if decision.action == "add":
             memory = self.profile.add_memory(
-                candidate.text, source=source, topic=candidate.topic, interaction_id=interaction_id
+                candidate.text,
+                source=source,
+                topic=candidate.topic,
+                interaction_id=interaction_id,
+                constraint=constraint,
             )
             return Outcome(decision, memory_id=memory.id)
         assert decision.memory_id is not None
         if decision.action == "delete":
-            self.profile.forget(decision.memory_id)
+            # Taken back in chat, not forgotten: saying it again later is learned again.
+            self.profile.forget(decision.memory_id, refuse=False)
             return Outcome(decision)
         self.profile.edit_memory(
             decision.memory_id,
@@ -199,6 +223,7 @@ class MemoryLearner:
             reason=f"updated from a conversation: {decision.reason}",
             topic=candidate.topic,
             interaction_id=interaction_id,
+            constraint=constraint,
         )
         return Outcome(decision, memory_id=decision.memory_id)
 

@@ -130,7 +130,7 @@ class SourceImporter:
         them). What was added or changed, or is waiting."""
         if not texts or not setting_on(self.profile, MEMORY_ENABLED):
             return []
-        learner = MemoryLearner(self.profile)
+        learner = MemoryLearner(self.profile, embedder=self.retriever.embedder)
         origin, items = learned_source(source_id), self.book.item_source(source_id)
         outcomes = [
             o for text in texts for o in learner.learn(None, text, source=origin, beside=items)

@@ -232,4 +232,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX source_interactions_file ON source_interactions(file_id);
         """,
     ),
+    Migration(
+        "0008_memory_learning",
+        # What the memory loop learns: a memory's constraint kind ("diet", "allergy", "medical";
+        # for the constraint enforcement), and the statements the user forgot or rejected, held
+        # back for the rest of their conversation: a keyed fingerprint, never their text.
+        """
+        ALTER TABLE memories ADD COLUMN constraint_kind TEXT;
+        CREATE TABLE memory_refusals (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            interaction_id INTEGER,
+            refused_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        );
+        CREATE INDEX memory_refusals_fingerprint ON memory_refusals(fingerprint);
+        """,
+    ),
 )

@@ -107,3 +107,31 @@ def test_an_edited_answer_is_stored(
         assert feedback == [("edit", "Hello, Ana!")]
     finally:
         check.close()
+
+
+def test_a_fact_forgotten_in_the_browser_is_not_learned_again_by_the_window(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    window = make_window(qtbot)
+    qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=120_000)
+    question = "I have asthma. Which sports suit me?"
+    window.question.setText(question)
+    with qtbot.waitSignal(window.answer_shown, timeout=600_000):
+        window.submit()
+    learner = window.worker.session().assistant.learner  # open since the answer
+    learner.flush()  # the learner runs after the answer, in its own thread
+    browser = window.memory_browser
+    open_browser(qtbot, window)
+    assert browser.texts() == ["I have asthma."]
+    browser.select_text("I have asthma.")
+    with qtbot.waitSignal(browser.shown_snapshot, timeout=120_000):
+        qtbot.mouseClick(browser.forget_button, Qt.MouseButton.LeftButton)
+    assert browser.texts() == []
+
+    window.question.setText(question)
+    with qtbot.waitSignal(window.answer_shown, timeout=600_000):
+        window.submit()
+    learner.flush()
+    open_browser(qtbot, window)
+    assert browser.texts() == [] and browser.pending.count() == 0
+    window.shutdown()

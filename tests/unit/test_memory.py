@@ -56,7 +56,7 @@ def topics(text: str) -> list[tuple[str, str, bool]]:
                 ("I live in Berlin with my sister Lea.", "home", False),
             ],
         ),
-        ("I prefer short answers", [("I prefer short answers.", "likes", False)]),
+        ("I prefer short answers", [("I prefer short answers.", "style", False)]),
         (
             "I work as a nurse on night shifts",
             [("I work as a nurse on night shifts.", "work", False)],
