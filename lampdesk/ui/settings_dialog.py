@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+from lampdesk.vault.strength import weakness
 
 MIN_BUDGET, MAX_BUDGET = 0, 1536
 
@@ -182,6 +183,9 @@ class SettingsDialog(QDialog):
             self, title, "Passphrase for the export file:", QLineEdit.EchoMode.Password
         )
         if not ok or not text:
+            return None
+        if confirm and (reason := weakness(text)) is not None:
+            self.message.setText(reason + " Nothing was exported.")
             return None
         if confirm:
             again, ok = QInputDialog.getText(

@@ -155,7 +155,10 @@ def _encode_value(value: Any) -> Any:
 def export_bytes(
     store: Store, profile_name: str, passphrase: str, kdf: KdfParams | None = None
 ) -> bytes:
-    """The whole profile as one encrypted export file's bytes."""
+    """The whole profile as one encrypted export file's bytes (a weak passphrase is refused)."""
+    from lampdesk.vault.strength import check_export_passphrase
+
+    check_export_passphrase(passphrase)
     kdf = kdf or KdfParams()
     tables = dump_tables(store)
     payload = {
