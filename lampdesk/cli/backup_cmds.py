@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
-from lampdesk.errors import LampdeskError, UsageError
+from lampdesk.errors import UsageError
 from lampdesk.vault import backup, lock, recovery
-from lampdesk.vault.keys import ProfileKey
 from lampdesk.vault.profiles import ProfileEntry
 
 
@@ -42,10 +41,6 @@ def locked_profile(ctx: Context) -> Iterator[ProfileEntry]:
         yield entry
     finally:
         lock.release(path)
-
-
-def profile_key(ctx: Context, entry: ProfileEntry) -> ProfileKey:
-    return ctx.app.vault._key_for(entry)
 
 
 def take_backup(ctx: Context, args: argparse.Namespace) -> int:
@@ -82,9 +77,7 @@ def restore_backup(ctx: Context, args: argparse.Namespace) -> int:
     chosen = backup.find(ctx.paths.backups_dir(entry.id), args.backup)
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError(
-                "A restore replaces the profile by the backup: add --yes to confirm."
-            )
+            raise UsageError("A restore replaces the profile by the backup: add --yes to confirm.")
         answer = input(
             f"Replace profile {entry.name!r} by the backup {chosen.name} "
             f"({chosen.memories} memories, {chosen.exchanges} exchanges)? [y/N] "
@@ -101,17 +94,4 @@ def restore_backup(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def restore_now(ctx: Context, entry: ProfileEntry, name: str | None) -> backup.BackupInfo:
-    """Back up the current database first when it is sound (a restore can be undone), then
-    restore."""
-    with locked_profile(ctx):
-        key = profile_key(ctx, entry)
-        folder = ctx.paths.backups_dir(entry.id)
-        chosen = backup.find(folder, name)
-        try:
-            _, store = ctx.app.vault.open(entry.name)
-        except LampdeskError:
-            store = None  # damaged: nothing to keep
-        if store is not None:
-            with store:
-                recovery.backup_then(store, folder)
-        return recovery.restore(ctx.paths, entry, key, chosen.name)
+    return recovery.restore_with_undo(ctx.app.vault, entry, name)

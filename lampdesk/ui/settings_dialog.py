@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+from lampdesk.ui.backup_tab import BackupTab
 from lampdesk.vault.strength import weakness
 
 MIN_BUDGET, MAX_BUDGET = 0, 1536
@@ -126,6 +127,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(models_tab, "Models")
         self.tabs.addTab(retrieval_tab, "Retrieval")
         self.tabs.addTab(data_tab, "Data")
+        self.backup_tab = BackupTab(self.request)
+        self.tabs.addTab(self.backup_tab, "Backups")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: the worker is on it
         self.progress.setVisible(False)
@@ -159,6 +162,8 @@ class SettingsDialog(QDialog):
             self.threads.setValue(int(engine["threads"] or 0))
             self.context.setMaximum(int(state["max_context"]))
             self.context.setValue(int(engine["context_length"]))
+        if "backups" in state:
+            self.backup_tab.show_backups(state["backups"])
         self.shown_state.emit()
 
     # -- to the worker -----------------------------------------------------------------------

@@ -7,8 +7,8 @@ a backup that is listed is one that opens. Each has a sidecar holding its date, 
 number of memories and exchanges it holds (counts only, no user data).
 
 Rotation bounds the space: the last :data:`KEEP_RECENT` backups, the newest of each of the last
-:data:`KEEP_DAYS` days and of each of the :data:`KEEP_WEEKS` weeks before; never more than
-:data:`MAX_BACKUPS` files.
+:data:`KEEP_DAYS` days and of each of the last :data:`KEEP_WEEKS` weeks (a month); never more
+than :data:`MAX_BACKUPS` backups.
 
 :class:`AutoBackup` takes them in the background, on its own connection (so an answer never
 waits for one), once writes have settled, and once more when the profile is closed.
@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from lampdesk.vault.store import Store, known_error
 
 KEEP_RECENT = 3
 KEEP_DAYS = 7
-KEEP_WEEKS = 4
+KEEP_WEEKS = 6
 #: The most backups a profile keeps (recent + daily + weekly slots).
 MAX_BACKUPS = KEEP_RECENT + KEEP_DAYS + KEEP_WEEKS
 #: Seconds without a write before the background backup is taken.
@@ -108,9 +108,7 @@ def find(folder: Path, name: str | None) -> BackupInfo:
     for info in backups:
         if name in (info.name, info.path.stem):
             return info
-    raise StoreError(
-        f"There is no backup named {name!r} ('lampdesk profile backups' lists them)."
-    )
+    raise StoreError(f"There is no backup named {name!r} ('lampdesk profile backups' lists them).")
 
 
 def needed_bytes(db: Path) -> int:
@@ -225,22 +223,23 @@ def _remove(*paths: Path) -> None:
 
 
 def rotate(folder: Path, now: datetime | None = None) -> list[Path]:
-    """Delete the backups no slot keeps; return what was deleted."""
-    now = now or datetime.now(UTC)
+    """Delete the backups no slot keeps; return what was deleted.
+
+    Slots are the last :data:`KEEP_RECENT` backups, then the newest backup of each of the last
+    :data:`KEEP_DAYS` calendar days and of each of the last :data:`KEEP_WEEKS` calendar weeks
+    that have one. Days and weeks are fixed on the calendar, so the backup kept for a week stays
+    kept as it ages, until its week falls out of the window.
+    """
+    del now  # the slots follow the backups' own dates
     backups = list_backups(folder)
     keep = {b.path for b in backups[:KEEP_RECENT]}
-    for day in range(KEEP_DAYS):
-        date = (now - timedelta(days=day)).date()
-        newest = next((b for b in backups if b.created_at.date() == date), None)
-        if newest is not None:
-            keep.add(newest.path)
-    for week in range(1, KEEP_WEEKS + 1):
-        start, end = now - timedelta(days=KEEP_DAYS * (week + 1)), now - timedelta(
-            days=KEEP_DAYS * week
-        )
-        newest = next((b for b in backups if start < b.created_at <= end), None)
-        if newest is not None:
-            keep.add(newest.path)
+    for slot, count in ((_day, KEEP_DAYS), (_week, KEEP_WEEKS)):
+        seen: set[tuple[int, int]] = set()
+        for info in backups:  # newest first: the first of each slot is its newest
+            key = slot(info.created_at)
+            if key not in seen and len(seen) < count:
+                seen.add(key)
+                keep.add(info.path)
     removed = []
     for info in backups:
         if info.path not in keep:
@@ -250,6 +249,15 @@ def rotate(folder: Path, now: datetime | None = None) -> list[Path]:
     for leftover in folder.glob(f"*{PART}*"):  # a backup killed half-way
         leftover.unlink(missing_ok=True)
     return removed
+
+
+def _day(when: datetime) -> tuple[int, int]:
+    return when.year, when.timetuple().tm_yday
+
+
+def _week(when: datetime) -> tuple[int, int]:
+    year, week, _ = when.isocalendar()
+    return year, week
 
 
 def replace_all(store: Store, folder: Path) -> None:
@@ -266,9 +274,7 @@ def replace_all(store: Store, folder: Path) -> None:
 class AutoBackup:
     """Backs one open profile up in the background once writes settle, and at close."""
 
-    def __init__(
-        self, store: Store, folder: Path, *, settle: float = SETTLE_SECONDS
-    ) -> None:
+    def __init__(self, store: Store, folder: Path, *, settle: float = SETTLE_SECONDS) -> None:
         self.store = store
         self.folder = folder
         self.settle = settle

@@ -140,7 +140,9 @@ def damaged(vault: Vault, entry: ProfileEntry, repair: str | None) -> list[Findi
     try:
         if repair == "restore":
             if good is None:
-                return [Finding("recovery", "problem", "no usable backup to restore: use --salvage")]
+                return [
+                    Finding("recovery", "problem", "no usable backup to restore: use --salvage")
+                ]
             info = recovery.restore(vault.paths, entry, key, good.name)
             return [
                 Finding(

@@ -68,5 +68,7 @@ def matches(db: Path, key: ProfileKey) -> bool | None:
 def ensure(db: Path, key: ProfileKey) -> None:
     """Write the check if it is missing or names another key (after an interrupted rekey)."""
     if matches(db, key) is not True:
-        with contextlib.suppress(OSError, LampdeskError):  # the check only sharpens a message; never fatal
+        with contextlib.suppress(
+            OSError, LampdeskError
+        ):  # the check only sharpens a message; never fatal
             write(db, key)

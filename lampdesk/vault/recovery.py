@@ -25,7 +25,7 @@ from lampdesk.paths import DataPaths
 from lampdesk.vault import backup, keycheck
 from lampdesk.vault.backup import BackupInfo
 from lampdesk.vault.keys import ProfileKey
-from lampdesk.vault.profiles import ProfileEntry
+from lampdesk.vault.profiles import ProfileEntry, Vault
 from lampdesk.vault.store import Store
 
 #: Full-text tables: rebuilt from ``memories``, never copied.
@@ -63,7 +63,9 @@ class SalvageReport:
 
     @property
     def complete(self) -> bool:
-        return all(not t.lost_ranges and not t.unreadable and not t.orphans for t in self.tables.values())
+        return all(
+            not t.lost_ranges and not t.unreadable and not t.orphans for t in self.tables.values()
+        )
 
     def lines(self) -> list[str]:
         out = []
@@ -121,7 +123,8 @@ def restore(
         return info
     raise DamagedProfileError(
         "No backup of profile "
-        f"{entry.name!r} could be used: " + "; ".join(problems)
+        f"{entry.name!r} could be used: "
+        + "; ".join(problems)
         + ". Try 'lampdesk doctor --salvage' to keep what the database still holds."
     )
 
@@ -244,7 +247,9 @@ def _copy_all(source: Any, new: Store, report: SalvageReport, entry: ProfileEntr
     tables = [
         t
         for t in new.tables()
-        if t not in _NOT_COPIED and t not in virtual and not any(t.startswith(v + "_") for v in virtual)
+        if t not in _NOT_COPIED
+        and t not in virtual
+        and not any(t.startswith(v + "_") for v in virtual)
     ]
     new.execute("PRAGMA foreign_keys = OFF")
     # The new profile row is the old one: drop what Store.open(create=True) did not write.
@@ -264,7 +269,9 @@ def _copy_all(source: Any, new: Store, report: SalvageReport, entry: ProfileEntr
             result.unreadable = "the table is missing from the damaged file"
             continue
         quoted = ", ".join(f'"{c}"' for c in columns)
-        insert = f'INSERT OR IGNORE INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+        insert = (
+            f'INSERT OR IGNORE INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+        )
         with new.transaction():
             for row in _readable_rows(source, table, quoted, result):
                 new.execute(insert, row)
@@ -282,7 +289,9 @@ def _copy_all(source: Any, new: Store, report: SalvageReport, entry: ProfileEntr
     new.execute("PRAGMA foreign_keys = ON")
 
 
-def _readable_rows(source: Any, table: str, quoted: str, result: TableSalvage) -> Iterator[tuple[Any, ...]]:
+def _readable_rows(
+    source: Any, table: str, quoted: str, result: TableSalvage
+) -> Iterator[tuple[Any, ...]]:
     """Every row of *table* whose page can be read, in rowid order: a range scan, and past a
     damaged page, lookups one rowid at a time until the scan can go on."""
     try:
@@ -321,7 +330,8 @@ def _readable_rows(source: Any, table: str, quoted: str, result: TableSalvage) -
                     continue
                 if hit is not None:
                     found = probe
-                else:
+                else:  # no such row (a gap in the ids): also counts towards giving up
+                    misses += 1
                     probe += 1
             last_bad = probe - 1 if found is not None else (top if top is not None else probe - 1)
             if last_bad >= first_bad:
@@ -331,6 +341,29 @@ def _readable_rows(source: Any, table: str, quoted: str, result: TableSalvage) -
                     result.unreadable = str(exc)
                 return
             after = found - 1
+
+
+def restore_with_undo(vault: Vault, entry: ProfileEntry, name: str | None) -> BackupInfo:
+    """Restore backup *name* (the newest by default) with the profile locked, after backing up
+    the current database when it is sound (so the restore can be undone)."""
+    from lampdesk.vault import lock
+
+    path = vault.paths.profile_lock(entry.id)
+    lock.acquire(path, entry.name)
+    try:
+        key = vault._key_for(entry)
+        folder = vault.paths.backups_dir(entry.id)
+        chosen = backup.find(folder, name)
+        try:
+            _, store = vault.open(entry.name)
+        except LampdeskError:
+            store = None  # damaged or missing: nothing to keep
+        if store is not None:
+            with store:
+                backup_then(store, folder)
+        return restore(vault.paths, entry, key, chosen.name)
+    finally:
+        lock.release(path)
 
 
 def backup_then(store: Store, folder: Path) -> BackupInfo | None:

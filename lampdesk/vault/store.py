@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -206,11 +207,9 @@ class Store:
         a second ROLLBACK would fail with "no transaction is active"."""
         if not self._conn.in_transaction:
             return
-        try:
+        # If the rollback itself fails (I/O), SQLite rolls the journal back on the next open.
+        with contextlib.suppress(sqlcipher3.Error):
             self._conn.execute("ROLLBACK")
-        except sqlcipher3.Error:
-            # The rollback itself failed (I/O): SQLite rolls the journal back on the next open.
-            pass
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return ``lastrowid``. Wrap several in :meth:`transaction`."""
@@ -259,8 +258,9 @@ def known_error(
 ) -> BaseException:
     """A SQLite error as a known error: damage, a full disk or another I/O error. Anything
     else (a broken constraint, a bug) is returned as it is."""
+    unchanged: BaseException = exc
     if not isinstance(exc, sqlcipher3.Error) or isinstance(exc, sqlcipher3.IntegrityError):
-        return exc
+        return unchanged
     text = str(exc).lower()
     who = f"profile {name!r}" if name else f"the profile database {path}"
     if any(word in text for word in _FULL):
@@ -279,7 +279,7 @@ def known_error(
         return StoreError(
             f"Could not {action} {who} ({path}): {exc}. Nothing was changed; check the disk."
         )
-    return exc
+    return unchanged
 
 
 def _split_sql(script: str) -> list[str]:

@@ -24,7 +24,9 @@ def estimate(passphrase: str) -> tuple[int, float, str]:
     result = zxcvbn(passphrase[:_MAX_CHECKED])
     feedback = result.get("feedback") or {}
     advice = " ".join(
-        part for part in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])] if part
+        part
+        for part in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+        if part
     )
     return int(result["score"]), math.log10(max(float(result["guesses"]), 1.0)), advice
 

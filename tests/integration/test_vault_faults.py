@@ -93,9 +93,7 @@ def build_profile(data_dir: Path) -> tuple[str, ProfileKey]:
                 profile.add_memory(f"memory {i}: I keep note number {i} about my week")
         for i in range(200):
             profile.record_interaction(
-                Interaction(
-                    f"question {i}?", f"answer {i}.", True, "test", 10, 5, 1.0, 2.0, False
-                )
+                Interaction(f"question {i}?", f"answer {i}.", True, "test", 10, 5, 1.0, 2.0, False)
             )
         store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         backup.take(store, vault.paths.backups_dir(entry.id))
