@@ -71,7 +71,9 @@ def make_source(folder: Path, megabytes: int) -> Path:
     """Text files of random words (so full-text indexes grow with them)."""
     folder.mkdir()
     rng = random.Random(7)
-    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(5000)]
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(5000)
+    ]
     for n in range(megabytes * 32):  # about 32 KB a file
         paragraphs = [" ".join(rng.choice(words) for _ in range(60)) for _ in range(60)]
         (folder / f"note-{n}.txt").write_text("\n\n".join(paragraphs) + "\n")
