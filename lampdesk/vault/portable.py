@@ -505,6 +505,10 @@ def import_profile(
     (built in a staging directory and renamed into place) or merged into *merge* (one
     transaction). Any fault in the file raises :class:`ImportFileError` and changes nothing."""
     payload = read_export(data, passphrase)
+    from lampdesk.vault.backup import MARGIN_BYTES, require_free_space
+
+    # The rows, their full-text indexes and the WAL: several times the file's own size.
+    require_free_space(vault.paths.root, 6 * len(data) + MARGIN_BYTES, "Importing this profile")
     if merge is not None:
         _, store = vault.open(merge)
         with store:

@@ -129,7 +129,8 @@ class Vault:
         except (WrongKeyError, KeyUnavailableError) as exc:
             recovered = self._finish_interrupted_rekey(entry, path)
             if recovered is not None:
-                keycheck.ensure(path, recovered[1].key or key)  # type: ignore[arg-type]
+                if recovered[1].key is not None:
+                    keycheck.ensure(path, recovered[1].key)
                 return recovered
             if isinstance(exc, WrongKeyError) and key is not None:
                 if keycheck.matches(path, key):

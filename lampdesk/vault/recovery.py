@@ -298,49 +298,46 @@ def _readable_rows(
         top = source.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0]
     except sqlcipher3.Error:
         top = None
+    scan = f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid > ? ORDER BY rowid'
+    point = f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid = ?'
     after: int | None = None
+    yielded = 0
     while True:
         try:
-            cursor = source.execute(
-                f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid > ? ORDER BY rowid',
-                (after if after is not None else -(2**63),),
-            )
-            for row in cursor:
+            for row in source.execute(scan, (-(2**63) if after is None else after,)):
                 after = int(row[0])
+                yielded += 1
                 yield tuple(row[1:])
             return
         except sqlcipher3.Error as exc:
-            if after is None and top is None:
-                # Not even the first row: try the table's start one rowid at a time.
-                after = 0
-            first_bad = (after or 0) + 1
-            if top is not None and first_bad > top:
-                return
-            found: int | None = None
-            probe = first_bad
-            misses = 0
-            while found is None and misses < PROBE_LIMIT and (top is None or probe <= top):
-                try:
-                    hit = source.execute(
-                        f'SELECT rowid FROM "{table}" WHERE rowid = ?', (probe,)
-                    ).fetchone()
-                except sqlcipher3.Error:
-                    hit, misses = None, misses + 1
-                    probe += 1
-                    continue
-                if hit is not None:
-                    found = probe
-                else:  # no such row (a gap in the ids): also counts towards giving up
-                    misses += 1
-                    probe += 1
-            last_bad = probe - 1 if found is not None else (top if top is not None else probe - 1)
-            if last_bad >= first_bad:
-                result.lost_ranges.append((first_bad, last_bad))
-            if found is None:
-                if not result.lost_ranges and after is None:
-                    result.unreadable = str(exc)
-                return
-            after = found - 1
+            error = exc
+        probe = 1 if after is None else after + 1
+        misses, found = 0, False
+        while misses < PROBE_LIMIT and (top is None or probe <= top):
+            try:
+                row = source.execute(point, (probe,)).fetchone()
+            except sqlcipher3.Error:
+                _lost(result, probe)
+                misses, probe = misses + 1, probe + 1
+                continue
+            if row is not None:  # past the damage: yield it, then scan on from it
+                after, found = probe, True
+                yielded += 1
+                yield tuple(row[1:])
+                break
+            misses, probe = misses + 1, probe + 1  # a gap in the ids
+        if not found:
+            if not yielded and not result.lost_ranges:
+                result.unreadable = str(error)
+            return
+
+
+def _lost(result: TableSalvage, rowid: int) -> None:
+    ranges = result.lost_ranges
+    if ranges and ranges[-1][1] == rowid - 1:
+        ranges[-1] = (ranges[-1][0], rowid)
+    else:
+        ranges.append((rowid, rowid))
 
 
 def restore_with_undo(vault: Vault, entry: ProfileEntry, name: str | None) -> BackupInfo:
