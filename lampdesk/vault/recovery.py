@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,16 +211,13 @@ def salvage(paths: DataPaths, entry: ProfileEntry, key: ProfileKey) -> SalvageRe
     target = db.with_name(db.name + ".salvaged")
     _remove_db(target)
     report = SalvageReport()
-    source = _open_raw(db, key)
     try:
         with Store.open(target, key, create=True, name=entry.name) as new:
-            _copy_all(source, new, report, entry)
+            _copy_all(lambda: _open_raw(db, key), new, report, entry)
             new.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except BaseException:
         _remove_db(target)
         raise
-    finally:
-        source.close()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = db.with_name(f"{db.name}.damaged-{stamp}")
     shutil.copyfile(db, kept)
@@ -239,7 +236,11 @@ def _open_raw(db: Path, key: ProfileKey) -> Any:
     return conn
 
 
-def _copy_all(source: Any, new: Store, report: SalvageReport, entry: ProfileEntry) -> None:
+def _copy_all(
+    connect: Callable[[], Any], new: Store, report: SalvageReport, entry: ProfileEntry
+) -> None:
+    """Each table is read on a fresh connection: after a page fails, SQLite may keep refusing
+    reads on the connection that met it."""
     virtual = {
         str(name)
         for (name,) in new.query("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")
@@ -260,22 +261,37 @@ def _copy_all(source: Any, new: Store, report: SalvageReport, entry: ProfileEntr
         result = TableSalvage()
         report.tables[table] = result
         try:
-            have = {str(r[1]) for r in source.execute(f'PRAGMA table_info("{table}")').fetchall()}
+            source = connect()
         except sqlcipher3.Error as exc:
             result.unreadable = str(exc)
             continue
-        columns = [c for c in new.columns(table) if c in have]
-        if not columns:
-            result.unreadable = "the table is missing from the damaged file"
-            continue
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        insert = (
-            f'INSERT OR IGNORE INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
-        )
-        with new.transaction():
-            for row in _readable_rows(source, table, quoted, result):
-                new.execute(insert, row)
-                result.saved += 1
+        try:
+            _copy_table(source, new, table, result)
+        finally:
+            source.close()
+    _drop_orphans(new, report, entry)
+
+
+def _copy_table(source: Any, new: Store, table: str, result: TableSalvage) -> None:
+    try:
+        have = {str(r[1]) for r in source.execute(f'PRAGMA table_info("{table}")').fetchall()}
+    except sqlcipher3.Error as exc:
+        result.unreadable = str(exc)
+        return
+    columns = [c for c in new.columns(table) if c in have]
+    if not columns:
+        result.unreadable = "the table is missing from the damaged file"
+        return
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    insert = f'INSERT OR IGNORE INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+    with new.transaction():
+        for row in _readable_rows(source, table, quoted, result):
+            new.execute(insert, row)
+            result.saved += 1
+
+
+def _drop_orphans(new: Store, report: SalvageReport, entry: ProfileEntry) -> None:
+    """Rows whose parent row was lost are left out (the database stays consistent)."""
     with new.transaction():
         for table, rowid, _parent, _fk in new.query("PRAGMA foreign_key_check"):
             new.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))

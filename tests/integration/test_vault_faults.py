@@ -231,7 +231,7 @@ def test_damaged_profiles_end_in_known_errors_and_come_back(
                 readable = lookup_readable(damaged_copy, key, table, sorted(rows))
                 kept = salvaged.get(table, {})
                 missing = readable - kept.keys()
-                assert not missing, (kind, table, sorted(missing)[:5])
+                assert not missing, (kind, table, sorted(missing)[:5], said)
                 assert all(kept[r] == rows[r] for r in kept if r in rows), (kind, table)
                 counts["rows lost"] += len(rows) - len(readable & kept.keys())
             counts["salvaged"] += 1
