@@ -249,6 +249,7 @@ _DAMAGE = (
     "database disk image",
     "unable to decrypt",
     "short read",
+    "vtable constructor failed",
 )
 _FULL = ("full", "no space")
 
