@@ -21,6 +21,7 @@ from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.retrieval.tokens import VocabTokenCounter
 from lampdesk.vault import lock
+from lampdesk.vault.backup import AutoBackup
 from lampdesk.vault.keys import PassphrasePrompt
 from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry, Vault
 from lampdesk.vault.store import Store
@@ -46,12 +47,17 @@ class Session:
     profile: Profile
     assistant: Assistant
     lock_path: Path | None = None
+    #: Backs the profile up in the background once writes settle, and at close.
+    backups: AutoBackup | None = None
 
     def template(self) -> Template:
         """The profile's prompt template as stored now."""
         return profile_template(self.profile)
 
     def close(self) -> None:
+        if self.backups is not None:
+            self.backups.close()
+            self.backups = None
         self.assistant.close()
         self.store.close()
         if self.lock_path is not None:
@@ -128,7 +134,8 @@ class LampDesk:
             self.engine,
             retrieval_budget=int(budget) if budget else RETRIEVAL_BUDGET_TOKENS,
         )
-        return Session(entry, store, profile, assistant, lock_path)
+        backups = AutoBackup(store, self.paths.backups_dir(entry.id))
+        return Session(entry, store, profile, assistant, lock_path, backups)
 
     def close(self) -> None:
         """Free the models; sessions are closed by their owners."""

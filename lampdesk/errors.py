@@ -49,3 +49,16 @@ class ImportFileError(LampdeskError):
 class SourceError(LampdeskError):
     """A source cannot be taken in: its path is missing or of the wrong kind, or nothing in it
     could be read (the import report says why, file by file)."""
+
+
+class DamagedProfileError(StoreError):
+    """A page of the profile database fails its HMAC or an integrity check: restore a backup
+    (``lampdesk profile restore``) or salvage what can be read (``lampdesk doctor --salvage``)."""
+
+
+class DiskFullError(StoreError):
+    """The disk is full (or too full for what was asked): nothing was written."""
+
+
+class WeakPassphraseError(UsageError):
+    """A passphrase for an export file that offline guessing could break."""

@@ -6,6 +6,7 @@ paths into the data directory; it asks this module.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from lampdesk.errors import UsageError
+from lampdesk.errors import DiskFullError, UsageError
 
 APP_NAME = "LampDesk"
 ENV_DATA_DIR = "LAMPDESK_DATA_DIR"
@@ -128,6 +129,10 @@ class DataPaths:
     def profile_db(self, profile_id: str) -> Path:
         return self.profile_dir(profile_id) / "profile.db"
 
+    def backups_dir(self, profile_id: str) -> Path:
+        """The profile's automatic backups: copies of its database under the same key."""
+        return self.profile_dir(profile_id) / "backups"
+
     def index_dir(self, profile_id: str) -> Path:
         """Chroma's directory for the profile: ids and vectors only, never text."""
         return self.profile_dir(profile_id) / "index"
@@ -169,16 +174,27 @@ def atomic_write(path: Path, content: str | bytes) -> None:
     """Replace *path* with *content* in one step (a sibling temp file renamed over it), mode
     0600: readers see the old file or the new one, never half of one."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(
+                f"The disk is full: {path} could not be written ({len(data)} bytes needed). "
+                "Nothing was changed; free some space and try again."
+            ) from exc
+        raise
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 

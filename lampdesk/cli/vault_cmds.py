@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lampdesk.cli import backup_cmds
 from lampdesk.cli.context import Context, print_json, terminal_prompt
 from lampdesk.errors import ImportFileError, UsageError
 from lampdesk.vault import doctor, keys, portable
@@ -17,6 +18,21 @@ from lampdesk.vault.keys import KeyMode
 def register(commands: Any) -> None:
     check = commands.add_parser("doctor", help="check every profile and the data directory")
     check.add_argument("--json", action="store_true")
+    repair = check.add_mutually_exclusive_group()
+    repair.add_argument(
+        "--restore",
+        dest="repair",
+        action="store_const",
+        const="restore",
+        help="restore a damaged profile from its newest good backup",
+    )
+    repair.add_argument(
+        "--salvage",
+        dest="repair",
+        action="store_const",
+        const="salvage",
+        help="copy what a damaged profile still holds into a new database",
+    )
     check.set_defaults(handler=run_doctor)
 
 
@@ -71,6 +87,7 @@ def add_profile_actions(actions: Any) -> None:
         help="move the key to the OS keyring or to a passphrase (default: keep the mode)",
     )
     rekey.set_defaults(handler=rekey_profile)
+    backup_cmds.add_profile_actions(actions)
 
 
 def create_profile(ctx: Context, args: argparse.Namespace) -> int:
@@ -170,7 +187,7 @@ def rekey_profile(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
-    report = doctor.run(ctx.app.vault)
+    report = doctor.run(ctx.app.vault, getattr(args, "repair", None))
     if args.json:
         print_json(report.as_json())
     else:

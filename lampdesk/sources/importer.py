@@ -21,6 +21,25 @@ from lampdesk.retrieval.retriever import Retriever
 from lampdesk.sources.book import SourceBook, SourceInfo, Written, learned_source
 from lampdesk.sources.model import Limits, Plan, Progress
 from lampdesk.sources.scan import scan
+from lampdesk.vault.backup import MARGIN_BYTES, require_free_space
+
+#: Bytes on disk per byte of imported text: the row, two full-text indexes, the source's
+#: bookkeeping, and the WAL holding every page once more until it is checkpointed.
+STORAGE_FACTOR = 6
+
+
+def storage_estimate(plan: Plan) -> int:
+    """About how much disk storing *plan* takes (checked before anything is written)."""
+    text = sum(
+        len(item.text.encode()) + len(item.context.encode()) + 64
+        for part in plan.parts
+        for item in part.items
+    ) + sum(
+        len(x.question.encode()) + len(x.answer.encode()) + 64
+        for part in plan.parts
+        for x in part.interactions
+    )
+    return STORAGE_FACTOR * text + MARGIN_BYTES
 
 
 @dataclass
@@ -119,6 +138,9 @@ class SourceImporter:
             raise SourceError(
                 f"Nothing to add from {plan.path}" + (f": {reasons}" if reasons else ".")
             )
+        require_free_space(
+            self.profile.store.path.parent, storage_estimate(plan), f"Adding {plan.path}"
+        )
         written = self.book.apply(plan, progress, cancel)
         learned = self.learn(plan.candidates, written.source_id) if written else []
         indexed = self.index(progress=progress, cancel=cancel)

@@ -35,6 +35,7 @@ from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths, atomic_write
 from lampdesk.resident import ResidentServer
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
+from lampdesk.ui.backup_tab import offer_restore
 from lampdesk.ui.first_run import FirstRun, FirstRunWizard
 from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.model_catalog_dialog import ModelCatalogDialog
@@ -64,6 +65,8 @@ class MainWindow(QMainWindow):
     edit_answer_requested = Signal(int, str)
     history_requested = Signal()
     switch_requested = Signal(str)
+    #: The user chose to restore the newest backup of a damaged profile.
+    restore_requested = Signal()
     #: Emitted once the conversation list and profile switcher have been painted.
     history_shown = Signal()
     #: Emitted on the GUI thread once an answer (or an error) has been painted.
@@ -205,6 +208,10 @@ class MainWindow(QMainWindow):
         self.worker.chunk.connect(self._on_chunk)
         self.worker.answered.connect(self._on_answered)
         self.worker.failed.connect(self._on_failed)
+        self.worker.damaged.connect(
+            lambda message: offer_restore(self, message, self.restore_requested.emit)
+        )
+        self.restore_requested.connect(self.worker.restore_latest)
         self.worker.locked.connect(self._on_locked)
         self.worker.busy.connect(self._on_busy)
         self.worker.feedback_saved.connect(self._on_feedback_saved)

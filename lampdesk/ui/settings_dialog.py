@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+from lampdesk.ui.backup_tab import BackupTab
+from lampdesk.vault.strength import weakness
 
 MIN_BUDGET, MAX_BUDGET = 0, 1536
 
@@ -130,6 +132,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(models_tab, "Models")
         self.tabs.addTab(retrieval_tab, "Retrieval")
         self.tabs.addTab(data_tab, "Data")
+        self.backup_tab = BackupTab(self.request)
+        self.tabs.addTab(self.backup_tab, "Backups")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: the worker is on it
         self.progress.setVisible(False)
@@ -163,6 +167,8 @@ class SettingsDialog(QDialog):
             self.threads.setValue(int(engine["threads"] or 0))
             self.context.setMaximum(int(state["max_context"]))
             self.context.setValue(int(engine["context_length"]))
+        if "backups" in state:
+            self.backup_tab.show_backups(state["backups"])
         self.shown_state.emit()
 
     # -- to the worker -----------------------------------------------------------------------
@@ -187,6 +193,9 @@ class SettingsDialog(QDialog):
             self, title, "Passphrase for the export file:", QLineEdit.EchoMode.Password
         )
         if not ok or not text:
+            return None
+        if confirm and (reason := weakness(text)) is not None:
+            self.message.setText(reason + " Nothing was exported.")
             return None
         if confirm:
             again, ok = QInputDialog.getText(

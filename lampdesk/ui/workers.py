@@ -11,14 +11,19 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import RETRIEVAL_BUDGET_SETTING, LampDesk, Session
-from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
+from lampdesk.errors import DamagedProfileError, KeyUnavailableError, LampdeskError, WrongKeyError
 from lampdesk.inference.models import MAX_CONTEXT, EngineOptions
 from lampdesk.memory.browse import snapshot
+from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.profile_edit import apply_changes, profile_state
 from lampdesk.ui.first_run import FirstRun
-from lampdesk.vault import portable
-from lampdesk.vault.profiles import DEFAULT_PROFILE
+from lampdesk.vault import backup, portable, recovery
+from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry
+
+
+def backups_state(paths: DataPaths, entry: ProfileEntry) -> list[dict[str, Any]]:
+    return [b.as_json() for b in backup.list_backups(paths.backups_dir(entry.id))]
 
 
 class AssistantWorker(QObject):
@@ -36,6 +41,7 @@ class AssistantWorker(QObject):
     profile_loaded = Signal(dict)  # lampdesk.profile_edit.profile_state()
     history_loaded = Signal(dict)  # {"profile", "profiles", "exchanges"}
     settings_loaded = Signal(dict)  # models, budget, and a message after an action
+    damaged = Signal(str)  # the profile's database is damaged: offer to restore a backup
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -182,6 +188,7 @@ class AssistantWorker(QObject):
             "budget": session.assistant.retrieval_budget or 0,
             "engine": registry.options().as_json(),
             "max_context": registry.active().context_length or MAX_CONTEXT,
+            "backups": backups_state(self._app.paths, session.entry),
         }
 
     @Slot(str, str, str)
@@ -234,6 +241,8 @@ class AssistantWorker(QObject):
             portable.read_header(data)
             result = portable.import_profile(self._app.vault, data, passphrase)
             return f"Imported profile {result.name!r}: switch to it in the profile list."
+        if action in ("backup", "restore"):
+            return self._backup_action(session, action, arg)
         if action == "delete":
             session.close()
             self._session = None
@@ -244,6 +253,42 @@ class AssistantWorker(QObject):
             self.history()
             return f"Deleted profile {arg!r}."
         raise ValueError(f"unknown settings action {action!r}")
+
+    def _backup_action(self, session: Session, action: str, name: str) -> str:
+        assert self._app is not None
+        if action == "backup":
+            info = backup.take(session.store, self._app.paths.backups_dir(session.entry.id))
+            return f"Backed up: {info.memories} memories, {info.exchanges} exchanges."
+        entry = session.entry
+        session.close()
+        self._session = None
+        try:
+            info = recovery.restore_with_undo(self._app.vault, entry, name or None)
+        finally:
+            self._open()
+            self.history()
+        return f"Restored the backup: {info.memories} memories, {info.exchanges} exchanges."
+
+    @Slot()
+    def restore_latest(self) -> None:
+        """Restore the newest good backup of a profile found damaged (nothing is open)."""
+
+        def restore() -> None:
+            assert self._app is not None
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+            entry = self._app.vault.registry.get(self._profile)
+            info = recovery.restore_with_undo(self._app.vault, entry, None)
+            self._open()
+            self.history()
+            when = info.created_at.strftime("%Y-%m-%d %H:%M")
+            self.failed.emit(
+                f"Restored profile {entry.name!r} from its backup of {when} UTC: "
+                f"{info.memories} memories, {info.exchanges} exchanges."
+            )
+
+        self._guard(restore)
 
     @Slot()
     def profile_state(self) -> None:
@@ -282,6 +327,8 @@ class AssistantWorker(QObject):
             return True
         except (WrongKeyError, KeyUnavailableError) as exc:
             self.locked.emit(str(exc))
+        except DamagedProfileError as exc:
+            self.damaged.emit(str(exc))
         except LampdeskError as exc:
             self.failed.emit(str(exc))
         except Exception:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lampdesk.errors import LampdeskError
+from lampdesk.errors import DamagedProfileError, LampdeskError
 from lampdesk.paths import DataPaths
 from lampdesk.vault.profiles import ProfileEntry, Vault
 from lampdesk.vault.store import Store
@@ -52,17 +52,21 @@ class Report:
         }
 
 
-def run(vault: Vault) -> Report:
+def run(vault: Vault, repair: str | None = None) -> Report:
+    """Check everything; with *repair* ``"restore"`` or ``"salvage"``, bring a damaged profile
+    back that way."""
     report = Report()
     for entry in vault.registry.entries():
-        report.profiles[entry.name] = check_profile(vault, entry)
+        report.profiles[entry.name] = check_profile(vault, entry, repair)
     report.data_dir = check_data_dir(vault)
     return report
 
 
-def check_profile(vault: Vault, entry: ProfileEntry) -> list[Finding]:
+def check_profile(vault: Vault, entry: ProfileEntry, repair: str | None = None) -> list[Finding]:
     try:
         _, store = vault.open(entry.name)
+    except DamagedProfileError as exc:
+        return _settled([Finding("open", "problem", str(exc)), *damaged(vault, entry, repair)])
     except LampdeskError as exc:
         return [Finding("open", "problem", str(exc))]
     findings = [Finding("open", "ok", f"key: {entry.key_mode.value}")]
@@ -70,10 +74,92 @@ def check_profile(vault: Vault, entry: ProfileEntry) -> list[Finding]:
         problems = store.integrity_problems()
         if problems:
             findings.append(Finding("integrity", "problem", "; ".join(problems[:5])))
-            return findings
+            store.close()
+            return _settled([*findings, *damaged(vault, entry, repair)])
         findings.append(Finding("integrity", "ok", "cipher_integrity_check, integrity_check"))
         findings.append(check_index(vault.paths, entry, store))
+    findings.append(check_backups(vault.paths, entry))
     return findings
+
+
+def _settled(findings: list[Finding]) -> list[Finding]:
+    """A damage that a restore or a complete salvage repaired is reported as fixed."""
+    if findings[-1].check == "recovery" and findings[-1].status == "fixed":
+        for finding in findings[:-1]:
+            finding.status = "fixed" if finding.status == "problem" else finding.status
+    return findings
+
+
+def check_backups(paths: DataPaths, entry: ProfileEntry) -> Finding:
+    from lampdesk.vault import backup
+
+    found = backup.list_backups(paths.backups_dir(entry.id))
+    if not found:
+        return Finding("backups", "ok", "no backup yet (one is taken after the next change)")
+    newest = found[0]
+    return Finding(
+        "backups",
+        "ok",
+        f"{len(found)} kept; newest {newest.name} ({newest.memories} memories, "
+        f"{newest.exchanges} exchanges)",
+    )
+
+
+def damaged(vault: Vault, entry: ProfileEntry, repair: str | None) -> list[Finding]:
+    """What can be done for a damaged profile; with *repair*, do it."""
+    from lampdesk.vault import backup, lock, recovery
+
+    good: backup.BackupInfo | None = None
+    try:
+        key = vault._key_for(entry)
+    except LampdeskError as exc:
+        return [Finding("recovery", "problem", str(exc))]
+    for info in backup.list_backups(vault.paths.backups_dir(entry.id)):
+        try:
+            backup.verify(info.path, key)
+        except LampdeskError:
+            continue
+        good = info
+        break
+    if repair is None:
+        if good is not None:
+            offer = (
+                f"restore the newest good backup {good.name} ({good.memories} memories, "
+                f"{good.exchanges} exchanges) with 'lampdesk doctor --restore' (or 'lampdesk "
+                "profile restore'), or salvage what can still be read with 'lampdesk doctor "
+                "--salvage'"
+            )
+        else:
+            offer = (
+                "there is no usable backup; salvage what can still be read with 'lampdesk "
+                "doctor --salvage'"
+            )
+        return [Finding("recovery", "problem", offer)]
+    lock_path = vault.paths.profile_lock(entry.id)
+    lock.acquire(lock_path, entry.name)
+    try:
+        if repair == "restore":
+            if good is None:
+                return [
+                    Finding("recovery", "problem", "no usable backup to restore: use --salvage")
+                ]
+            info = recovery.restore(vault.paths, entry, key, good.name)
+            return [
+                Finding(
+                    "recovery",
+                    "fixed",
+                    f"restored {info.name}: {info.memories} memories, {info.exchanges} "
+                    "exchanges; search indexes rebuilt",
+                )
+            ]
+        salvaged = recovery.salvage(vault.paths, entry, key)
+    except LampdeskError as exc:
+        return [Finding("recovery", "problem", str(exc))]
+    finally:
+        lock.release(lock_path)
+    detail = "salvaged into a new database; " + "; ".join(salvaged.lines())
+    detail += f"; the damaged file is kept as {salvaged.damaged_copy}"
+    return [Finding("recovery", "fixed" if salvaged.complete else "problem", detail)]
 
 
 def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:

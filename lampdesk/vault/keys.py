@@ -185,6 +185,10 @@ def export_passphrase(prompt: PassphrasePrompt | None, *, confirm: bool) -> str:
         passphrase = prompt("Passphrase of the export file", confirm)
     if not passphrase:
         raise KeyUnavailableError("An empty passphrase cannot protect an export file.")
+    if confirm:  # a new export file: its passphrase must resist offline guessing
+        from lampdesk.vault.strength import check_export_passphrase
+
+        check_export_passphrase(passphrase)
     return passphrase
 
 

@@ -155,7 +155,10 @@ def _encode_value(value: Any) -> Any:
 def export_bytes(
     store: Store, profile_name: str, passphrase: str, kdf: KdfParams | None = None
 ) -> bytes:
-    """The whole profile as one encrypted export file's bytes."""
+    """The whole profile as one encrypted export file's bytes (a weak passphrase is refused)."""
+    from lampdesk.vault.strength import check_export_passphrase
+
+    check_export_passphrase(passphrase)
     kdf = kdf or KdfParams()
     tables = dump_tables(store)
     payload = {
@@ -502,6 +505,10 @@ def import_profile(
     (built in a staging directory and renamed into place) or merged into *merge* (one
     transaction). Any fault in the file raises :class:`ImportFileError` and changes nothing."""
     payload = read_export(data, passphrase)
+    from lampdesk.vault.backup import MARGIN_BYTES, require_free_space
+
+    # The rows, their full-text indexes and the WAL: several times the file's own size.
+    require_free_space(vault.paths.root, 6 * len(data) + MARGIN_BYTES, "Importing this profile")
     if merge is not None:
         _, store = vault.open(merge)
         with store:

@@ -15,9 +15,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from lampdesk.errors import KeyUnavailableError, ProfileNotFoundError, StoreError, WrongKeyError
+from lampdesk.errors import (
+    DamagedProfileError,
+    KeyUnavailableError,
+    ProfileNotFoundError,
+    StoreError,
+    WrongKeyError,
+)
 from lampdesk.paths import DataPaths, atomic_write, ensure_private_dir, validate_profile_name
-from lampdesk.vault import keys
+from lampdesk.vault import keycheck, keys
 from lampdesk.vault.keys import KeyMode, PassphrasePrompt, ProfileKey
 from lampdesk.vault.store import Store, utc_now
 
@@ -116,13 +122,33 @@ class Vault:
     def open(self, name: str) -> tuple[ProfileEntry, Store]:
         entry = self.registry.get(name)
         path = self.paths.profile_db(entry.id)
+        key: ProfileKey | None = None
         try:
-            return entry, Store.open(path, self._key_for(entry))
-        except (WrongKeyError, KeyUnavailableError):
+            key = self._key_for(entry)
+            store = Store.open(path, key, name=entry.name)
+        except (WrongKeyError, KeyUnavailableError) as exc:
             recovered = self._finish_interrupted_rekey(entry, path)
-            if recovered is None:
-                raise
-            return recovered
+            if recovered is not None:
+                if recovered[1].key is not None:
+                    keycheck.ensure(path, recovered[1].key)
+                return recovered
+            if isinstance(exc, WrongKeyError) and key is not None:
+                if keycheck.matches(path, key):
+                    raise DamagedProfileError(
+                        f"The database of profile {entry.name!r} is damaged: the key is right "
+                        f"(it matches the profile's key check) but {path} cannot be read. Run "
+                        "'lampdesk doctor' to restore it from its newest backup ('lampdesk "
+                        "profile restore') or to salvage what can still be read."
+                    ) from exc
+                if keycheck.matches(path, key) is False:
+                    what = "passphrase" if key.mode is KeyMode.PASSPHRASE else "keyring key"
+                    raise WrongKeyError(
+                        f"Wrong {what} for profile {entry.name!r}: it is not the profile's key "
+                        "(the database file itself may be sound)."
+                    ) from exc
+            raise
+        keycheck.ensure(path, key)
+        return entry, store
 
     def _finish_interrupted_rekey(
         self, entry: ProfileEntry, path: Path
@@ -147,6 +173,7 @@ class Vault:
                 store = Store.open(path, key)
             except WrongKeyError:
                 continue
+            store.name = entry.name
             if is_pending:
                 keys.promote_pending_key(entry.id, key)
             if entry.key_mode is not KeyMode.KEYRING:
@@ -207,6 +234,7 @@ class Vault:
                     if entry.key_mode is KeyMode.KEYRING:
                         self.registry.replace(moved, entry)
                     raise
+                self._after_rekey(entry, store)
                 if entry.key_mode is KeyMode.KEYRING:
                     keys.delete_all_keyring_keys(entry.id)
                 return moved
@@ -216,6 +244,7 @@ class Vault:
                 )
             new_key = keys.new_keyring_key(entry.id, pending=True)
             store.rekey(new_key)
+            self._after_rekey(entry, store)
             keys.promote_pending_key(entry.id, new_key)
             moved = replace(entry, key_mode=KeyMode.KEYRING)
             if entry.key_mode is not KeyMode.KEYRING:
@@ -223,6 +252,15 @@ class Vault:
             return moved
         finally:
             store.close()
+
+    def _after_rekey(self, entry: ProfileEntry, store: Store) -> None:
+        """The key check names the new key; backups under the old key are replaced by one under
+        the new key (an old passphrase that leaked must not open anything)."""
+        from lampdesk.vault import backup
+
+        assert store.key is not None
+        keycheck.write(store.path, store.key)
+        backup.replace_all(store, self.paths.backups_dir(entry.id))
 
     def create_staged(
         self, name: str, fill: Callable[[Store], None], mode: KeyMode | None = None
@@ -243,6 +281,7 @@ class Vault:
                 fill(st)
                 st.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             os.rename(staging, final)
+            keycheck.ensure(self.paths.profile_db(entry.id), key)
             self.registry.add(entry)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -257,7 +296,8 @@ class Vault:
         profile_dir = self.paths.ensure_profile_dir(entry.id)
         try:
             key = passphrase or keys.new_keyring_key(entry.id)
-            store = Store.open(self.paths.profile_db(entry.id), key, create=True)
+            store = Store.open(self.paths.profile_db(entry.id), key, create=True, name=name)
+            keycheck.write(store.path, key)
             _write_profile_row(store, entry)
             self.registry.add(entry)
         except BaseException:

@@ -43,7 +43,8 @@ def test_create_use_rename_delete(cli: Cli) -> None:
 
 def test_export_refuses_to_overwrite_without_force(cli: Cli, tmp_path: Path) -> None:
     assert cli("remember", "a fact").returncode == 0
-    env_cli = Cli(cli.data_dir, {**os.environ, "LAMPDESK_EXPORT_PASSPHRASE": "x"})
+    strong = "plum orbit kettle meadow"
+    env_cli = Cli(cli.data_dir, {**os.environ, "LAMPDESK_EXPORT_PASSPHRASE": strong})
     target = tmp_path / "export.lampdesk"
     target.write_bytes(b"keep me")
     refused = env_cli("profile", "export", str(target))

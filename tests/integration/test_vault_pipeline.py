@@ -90,9 +90,18 @@ def test_canary_entered_every_way_is_in_no_file(
         assert done.returncode == 0, done.stderr
         assert CANARY not in done.stderr and CANARY not in done.stdout
 
+    outputs.append(cli("profile", "backup"))
+    outputs.append(cli("--profile", "travel", "profile", "backup"))
+    for done in outputs[-2:]:
+        assert done.returncode == 0, done.stderr
+
     shown = cli("--profile", "travel", "memory", "list")
     assert CANARY in shown.stdout, "the canary really is stored"
     assert (data_dir / "profiles").is_dir() and any(data_dir.rglob("chroma.sqlite3"))
+    # backups (taken at close and by hand) hold the canary too, encrypted like the profile
+    backup_dirs = sorted(data_dir.glob("profiles/*/backups"))
+    assert len(backup_dirs) == 2 and all(any(d.glob("*.db")) for d in backup_dirs)
+    assert canary_hits(*backup_dirs) == []
     assert canary_hits(data_dir, temp, exported) == []
 
 
