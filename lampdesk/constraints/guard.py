@@ -101,14 +101,13 @@ def prompt_sentence(constraints: Sequence[detect.Constraint]) -> str:
     return head + "."
 
 
-class ConstraintGuard:
-    def __init__(self, profile: Profile, engine: Engine, lexicon: Lexicon | None = None) -> None:
+class ConstraintBook:
+    """The user's constraints: found in the profile, with the user's changes (no model)."""
+
+    def __init__(self, profile: Profile, lexicon: Lexicon | None = None) -> None:
         self.profile = profile
-        self.engine = engine
         self.lexicon = lexicon or load()
         self.detector = detect.Detector(self.lexicon)
-        #: Off only to measure what enforcement costs (``bench inference``).
-        self.enforce = True
         self._found: dict[tuple[int, str], list[detect.Found]] = {}
 
     # -- the user's constraints -----------------------------------------------------------------
@@ -199,7 +198,15 @@ class ConstraintGuard:
         self._save(overrides)
         return next(c for c in self.constraints() if c.id == constraint_id)
 
-    # -- one answer -------------------------------------------------------------------------------
+
+class ConstraintGuard(ConstraintBook):
+    """The constraints applied to answers: in the prompt, while decoding, and at the end."""
+
+    def __init__(self, profile: Profile, engine: Engine, lexicon: Lexicon | None = None) -> None:
+        super().__init__(profile, lexicon)
+        self.engine = engine
+        #: Off only to measure what enforcement costs (``bench inference``).
+        self.enforce = True
 
     def prepare(self, question: str, personalize: bool) -> tuple[Guarded, Rule | None]:
         """The constraints for this answer and the prompt's sentence for them (as a rule)."""
