@@ -275,3 +275,56 @@ def test_no_terms_changes_nothing() -> None:
     processor = ConstraintProcessor(tables, LEXICON.grammar)
     scores: Any = np.arange(len(PIECES), dtype=np.float32)
     assert list(processor(np.asarray([0]), scores.copy())) == list(scores)
+
+
+# -- the user's changes, kept in the encrypted profile ---------------------------------------------
+
+
+@pytest.fixture
+def profile(tmp_path: Any) -> Any:
+    from lampdesk.profile import Profile
+    from lampdesk.vault.keys import KeyMode, ProfileKey
+    from lampdesk.vault.store import Store
+
+    key = ProfileKey(KeyMode.PASSPHRASE, "x")
+    return Profile(Store.open(tmp_path / "p.db", key, create=True))
+
+
+def test_book_finds_constraints_in_existing_memories_and_keeps_changes(profile: Any) -> None:
+    from lampdesk.constraints.guard import ConstraintBook
+
+    profile.add_memory("I'm allergic to peanuts")
+    profile.add_memory("My sister Lea is vegan")
+    profile.set_attributes([("diet", "vegetarian")])
+    book = ConstraintBook(profile)
+    assert [c.id for c in book.constraints()] == ["vegetarian", "peanut_allergy"]
+    book.switch("vegetarian", on=False)
+    book.add_terms("peanut_allergy", ["Bamba"])
+    book.add_terms("Mushrooms", ["mushroom", "truffle"])
+    book.remove_terms("peanut_allergy", ["satay"])
+    again = {c.id: c for c in ConstraintBook(profile).constraints()}
+    assert not again["vegetarian"].enabled
+    assert "bamba" in again["peanut_allergy"].terms and "satay" not in again["peanut_allergy"].terms
+    assert again["peanut_allergy"].allowed_terms == ("satay", "satays")
+    assert again["mushrooms"].terms == ("mushroom", "mushrooms", "truffle", "truffles")
+    book.switch("mushrooms", on=False)  # the user's own: removed
+    book.switch("vegetarian", on=True)
+    assert [c.id for c in ConstraintBook(profile).constraints()] == ["vegetarian", "peanut_allergy"]
+    with pytest.raises(UsageError, match="no constraint"):
+        book.switch("halal", on=False)
+
+
+def test_profile_editor_state_and_changes_carry_constraints(profile: Any) -> None:
+    from lampdesk.profile_edit import apply_changes, profile_state
+
+    changes = {
+        "attributes": [("diet", "vegan")],
+        "constraints": {"off": ["vegan"], "terms": {"my exclusions": ["okra"]}},
+    }
+    state = apply_changes(profile, changes)
+    shown = {c["id"]: c for c in state["constraints"]}
+    assert shown["vegan"]["enabled"] is False and shown["vegan"]["sources"] == [
+        "attribute diet=vegan"
+    ]
+    assert shown["my_exclusions"]["excludes"] == ["okra", "okras"]
+    assert profile_state(profile)["constraints"] == state["constraints"]
