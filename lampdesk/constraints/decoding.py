@@ -4,7 +4,7 @@ It works on text, not on token ids, so every way of spelling a term with the voc
 tokens is covered (" peanut", "pe"+"anut", "PEAN"+"UTS", with or without a leading space):
 
 - a token that would *complete* an excluded term (started at a word boundary, not negated
-  just before, not qualified by one of the constraint's words) and go on past it with a
+  just before) and go on past it with a
   non-letter (" peanut,", "anut " after "pe") is never sampled;
 - a token that ends exactly where a term ends is made much less likely (``SOFT_PENALTY``):
   the model usually takes another word; if it still writes the term, the next token must go
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from lampdesk.constraints.lexicon import Grammar
-from lampdesk.constraints.matching import negated_before, qualified
+from lampdesk.constraints.matching import negated_before
 
 SOFT_PENALTY = 10.0
 _WORD_START = re.compile(r"(?<![a-z])[a-z0-9]")
@@ -219,7 +219,9 @@ class ConstraintProcessor:
     _consumed = 0
 
     def _fine(self, before: str) -> bool:
-        return negated_before(before, self.grammar) or qualified(before, self.tables.unless)
+        # Stricter than the final check: a constraint's own qualifiers ("oat milk") do not
+        # open the way here, only a negation does.
+        return negated_before(before, self.grammar)
 
     def apply(self, scores: Any) -> None:
         """Ban and penalise, in place, the tokens that would spell an excluded term next."""

@@ -10,6 +10,7 @@ once more with what was found banned, or else says so in a warning.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +38,13 @@ STATEMENT_KINDS = ("fact",)
 _VOCABULARIES: dict[str, Vocabulary] = {}
 _TABLES: dict[tuple[str, frozenset[str], tuple[str, ...]], Tables] = {}
 _SHARED_LOCK = threading.Lock()
-_ABOUT_CONSTRAINTS = (
-    "allergic", "allergy", "allergies", "intolerant", "intolerance", "my diet", "dietary",
-    "can't eat", "cannot eat", "can i eat", "can i have", "am i allowed", "should i avoid",
-    "what do i avoid", "what can't i", "restrictions",
-)  # fmt: skip
+#: A question about the constraints themselves ("What am I allergic to?"): the answer may
+#: name them.
+_ABOUT_CONSTRAINTS = re.compile(
+    r"^\s*(?:(?:what|which)(?:\s+\w+)?\s+(?:am i|are my|is my|do i|did i)|am i|do i have|is my)"
+    r"\b.*\b(?:allerg\w*|intoleran\w*|diet|avoid|can'?t|cannot)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -212,7 +215,7 @@ class ConstraintGuard(ConstraintBook):
         """The constraints for this answer and the prompt's sentence for them (as a rule)."""
         constraints = self.constraints() if personalize else []
         active = [c for c in constraints if c.enabled]
-        about = any(phrase in fold(question) for phrase in _ABOUT_CONSTRAINTS)
+        about = bool(_ABOUT_CONSTRAINTS.search(question.replace("\u2019", "'")))
         guarded = Guarded(constraints, enforced=self.enforce and bool(active) and not about)
         if about and active:
             guarded.note = "The question is about your constraints: they were not enforced."

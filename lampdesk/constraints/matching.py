@@ -40,7 +40,6 @@ def negated_before(before: str, grammar: Grammar) -> bool:
     words = re.findall(r"[a-z']+(?:-[a-z']+)*", before)[-(NEGATION_WINDOW + 1) :]
     if not words:
         return False
-    tail = " ".join(words[-NEGATION_WINDOW:])
     last = words[-NEGATION_WINDOW:]
     for cue in grammar.negations:
         if cue == "n't":
@@ -51,7 +50,7 @@ def negated_before(before: str, grammar: Grammar) -> bool:
                 return True
         elif cue in last:
             return True
-    return tail.endswith("free") or tail.endswith("-free")
+    return False
 
 
 def qualified(before: str, unless: Sequence[str]) -> bool:

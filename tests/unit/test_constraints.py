@@ -181,7 +181,7 @@ def test_final_check_honours_a_constraints_own_qualifiers() -> None:
 def test_negation_window_stops_at_the_sentence() -> None:
     grammar = LEXICON.grammar
     assert negated_before("I'd go with no ", grammar)
-    assert negated_before("Skip the ", grammar)
+    assert negated_before("Avoid the ", grammar)
     assert not negated_before("No. Have some ", grammar)
     assert not negated_before("There is no better snack than ", grammar)
 
@@ -328,3 +328,21 @@ def test_profile_editor_state_and_changes_carry_constraints(profile: Any) -> Non
     ]
     assert shown["my_exclusions"]["excludes"] == ["okra", "okras"]
     assert profile_state(profile)["constraints"] == state["constraints"]
+
+
+@pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("What am I allergic to?", True),
+        ("What is my diet?", True),
+        ("What foods do I avoid?", True),
+        ("Do I have any allergies?", True),
+        ("Which snacks are OK for my allergies?", False),
+        ("Suggest a dinner that fits my diet.", False),
+        ("What should I eat tonight?", False),
+    ],
+)
+def test_questions_about_the_constraints_themselves(question: str, about: bool) -> None:
+    from lampdesk.constraints.guard import _ABOUT_CONSTRAINTS
+
+    assert bool(_ABOUT_CONSTRAINTS.search(question)) is about
