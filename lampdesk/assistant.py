@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lampdesk.constraints.guard import REWRITE_NOTE, ConstraintGuard
 from lampdesk.errors import UsageError
 from lampdesk.inference.engine import Engine, GenerationSettings, Message, StreamStats
 from lampdesk.inference.prefix_cache import PrefixCache
@@ -57,6 +58,7 @@ class AskResult:
     dropped: list[dict[str, Any]] = field(default_factory=list)
     prefix_restored: bool = False
     warnings: list[str] = field(default_factory=list)
+    constraints: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class AskResult:
             "blocked_terms": self.blocked_terms,
             "dropped": self.dropped,
             "warnings": self.warnings,
+            "constraints": self.constraints,
         }
 
 
@@ -102,6 +105,8 @@ class Assistant:
         self.builder = builder
         self.engine = engine
         self.prefix_cache = PrefixCache(engine, profile)
+        #: Diets, allergies and rules found in the profile, kept out of every answer.
+        self.constraints = ConstraintGuard(profile, engine)
         # What was learned is embedded and indexed at once, in the learner's thread, so the
         # next question does not wait for it.
         self.learner = MemoryLearner(
@@ -191,10 +196,12 @@ class Assistant:
         if pinned:
             items = [item for item in items if item.text not in pinned]
         rules = self.profile.rules()
+        guarded, stated = self.constraints.prepare(question, personalize)
         retrieval_ms = (time.perf_counter() - started) * 1000
         prompt = self.builder.build(
-            question, attributes, items, rules=rules, personalize=personalize
-        )
+            question, attributes, items, rules=[*rules, *([stated] if stated else [])],
+            personalize=personalize,
+        )  # fmt: skip
         restored = self.prefix_cache.restore(prompt.messages, prompt.stable_chars)
 
         blocker = BlockedTermFilter([t for rule in rules for t in rule.blocked_terms])
@@ -216,8 +223,16 @@ class Assistant:
         if quote and prompt.items:
             self._quote(question, prompt.messages, prompt.items, cancel, stats, emit, blocker)
         else:
-            for chunk in self.engine.stream(prompt.messages, settings, cancel, stats):
-                emit(blocker.feed(chunk))
+
+            def restart() -> None:  # the constraint guard generates the answer again
+                answer.clear()
+                if on_chunk is not None:
+                    on_chunk(REWRITE_NOTE)
+
+            self.constraints.generate(
+                guarded, prompt.messages, settings, cancel, stats,
+                lambda chunk: emit(blocker.feed(chunk)), restart,
+            )  # fmt: skip
         emit(blocker.flush())
         total_ms = (time.perf_counter() - started) * 1000
         cancelled = stats.stopped_by == "cancel"
@@ -276,10 +291,14 @@ class Assistant:
             reused_tokens=stats.reused_tokens,
             tok_per_s=stats.tokens_per_s,
             rules=rules,
-            blocked_terms=blocker.blocked,
+            blocked_terms=[*blocker.blocked, *guarded.rule_terms_fired()],
             dropped=prompt.dropped,
             prefix_restored=restored,
-            warnings=[self.engine.fallback_reason] if self.engine.fallback_reason else [],
+            warnings=[
+                *([self.engine.fallback_reason] if self.engine.fallback_reason else []),
+                *guarded.warnings,
+            ],
+            constraints=guarded.as_json(),
         )
 
     def _quote(

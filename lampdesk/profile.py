@@ -649,3 +649,12 @@ class Profile:
             (interaction_id,),
         )
         return [int(r[0]) for r in rows]
+
+    def statement_memories(self, kinds: Sequence[str]) -> list[tuple[int, str]]:
+        """(id, text) of the memories of these *kinds* (the user's own statements), by id."""
+        rows = self.store.query(
+            f"SELECT id, text FROM memories WHERE kind IN ({','.join('?' * len(kinds))}) "
+            "ORDER BY id",
+            list(kinds),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lampdesk.constraints.guard import ConstraintBook
 from lampdesk.errors import UsageError
 from lampdesk.memory.learner import MEMORY_SETTINGS
 from lampdesk.profile import Profile, parse_attribute
@@ -25,6 +26,7 @@ def profile_state(profile: Profile) -> dict[str, Any]:
             key.removeprefix("memory."): profile.setting(key) or default
             for key, default in MEMORY_SETTINGS.items()
         },
+        "constraints": [c.as_json() for c in ConstraintBook(profile).constraints()],
     }
 
 
@@ -64,4 +66,18 @@ def apply_changes(profile: Profile, changes: dict[str, Any]) -> dict[str, Any]:
             profile.set_setting(TEMPLATE_SETTING, None if same else template)
         for key, value in memory.items():
             profile.set_setting(f"memory.{key}", value)
+        _apply_constraints(profile, changes.get("constraints", {}))
     return {**profile_state(profile), "saved": True}
+
+
+def _apply_constraints(profile: Profile, changes: dict[str, Any]) -> None:
+    """``{"off": [id], "on": [id], "terms": {id: [word]}}`` (after the attributes and rules
+    changed, so a constraint found in a new attribute can be changed at once)."""
+    book = ConstraintBook(profile)
+    for constraint_id, terms in changes.get("terms", {}).items():
+        if terms:
+            book.add_terms(constraint_id, terms)
+    for constraint_id in changes.get("off", []):
+        book.switch(constraint_id, on=False)
+    for constraint_id in changes.get("on", []):
+        book.switch(constraint_id, on=True)

@@ -321,6 +321,8 @@ def _lampdesk_info(result: Any) -> dict[str, Any]:
         # The caller is the user (loopback, their token): the exact prompt is theirs to see.
         "messages": result.messages,
         "ttft_ms": result.ttft_ms,
+        "constraints": result.constraints,
+        "warnings": result.warnings,
     }
 
 

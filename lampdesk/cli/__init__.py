@@ -20,6 +20,7 @@ from lampdesk import __version__
 from lampdesk.cli import (
     api_cmds,
     ask_cmds,
+    constraint_cmds,
     desktop_cmds,
     eval_cmds,
     inference_cmds,
@@ -51,6 +52,7 @@ COMMAND_MODULES = (
     desktop_cmds,
     eval_cmds,
     source_cmds,
+    constraint_cmds,
 )
 
 
@@ -88,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 #: Commands a running LampDesk runs for ``lampdesk`` in a terminal, with its loaded models and
 #: open profile. The others start or measure processes, read files or the terminal's own
 #: environment (export and import passphrases, paths relative to the terminal), or change keys.
-FORWARDED = frozenset({"ask", "remember", "memory", "history", "rule", "log", "settings"})
+FORWARDED = frozenset(
+    {"ask", "remember", "memory", "history", "rule", "log", "settings", "constraint"}
+)
 FORWARDED_ACTIONS = {"profile": {"set", "unset", "show", "list"}, "template": {"show", "reset"}}
 ENV_NO_RESIDENT = "LAMPDESK_NO_RESIDENT"
 

@@ -2,7 +2,9 @@
 
 In one run, on the same model file and threads: raw llama-cpp-python answering a bare question
 (the baseline), LampDesk personalised (cold, a follow-up, and after a restart with the saved
-prefix), and LampDesk with personalisation off.
+prefix), and LampDesk with personalisation off; and LampDesk personalised with constraint
+enforcement off (no logits processor, no final check), so that what enforcement costs shows as
+a ratio measured in the same run.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ RUNS = (
     "personalized_followup",
     "personalized_restart",
     "unpersonalized",
+    "unenforced_cold",
+    "unenforced_followup",
 )
 
 
@@ -119,6 +123,8 @@ def _lampdesk_task(
     engine = Engine(n_ctx=n_ctx, n_threads=threads)
     engine.load()
     session = LampDesk(DataPaths.resolve(data), engine=engine, embedder=embedder).open()
+    # The profile's constraints (vegan, peanuts) are enforced unless this run measures without.
+    session.assistant.constraints.enforce = not any(r.startswith("unenforced") for r in runs)
     try:
         if session.profile.memory_count() == 0:
             session.profile.set_attributes(PROFILE)
@@ -133,6 +139,8 @@ def _lampdesk_task(
             # a new process finds the stable prefix saved (encrypted) in the profile
             "personalized_restart": lambda: ask(FOLLOW_UP, settings=settings),
             "unpersonalized": lambda: ask(QUESTION, personalize=False, settings=settings),
+            "unenforced_cold": lambda: ask(QUESTION, settings=settings),
+            "unenforced_followup": lambda: ask(FOLLOW_UP, settings=settings),
         }
         return {name: _lampdesk_run(questions[name]) for name in runs}
     finally:
@@ -151,6 +159,7 @@ def _round(max_tokens: int, n_ctx: int, threads: int) -> dict[str, dict[str, flo
             (_lampdesk_task, (data, ("personalized_cold", "personalized_followup"))),
             (_lampdesk_task, (data, ("personalized_restart",))),
             (_lampdesk_task, (str(Path(tmp) / "bare"), ("unpersonalized",))),
+            (_lampdesk_task, (str(Path(tmp) / "free"), ("unenforced_cold", "unenforced_followup"))),
         ]
         for task, args in tasks:
             if task is _lampdesk_task:
@@ -183,4 +192,13 @@ def run(max_tokens: int = 64, n_ctx: int = 2048, rounds: int = 3) -> dict[str, A
         if raw["tok_per_s"]
         else 0.0,
     }
+    off = report["unenforced_followup"]
+    on = report["personalized_followup"]
+    report["ratios"]["enforced_ttft_vs_unenforced"] = on["ttft_ms"] / off["ttft_ms"]
+    report["ratios"]["enforced_cold_ttft_vs_unenforced"] = (
+        report["personalized_cold"]["ttft_ms"] / report["unenforced_cold"]["ttft_ms"]
+    )
+    report["ratios"]["enforced_tok_per_s_vs_unenforced"] = (
+        on["tok_per_s"] / off["tok_per_s"] if off["tok_per_s"] else 0.0
+    )
     return report

@@ -229,6 +229,17 @@ class Engine:
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.tokenize(self.render(messages)))
 
+    def token_pieces(self) -> list[bytes]:
+        """The text of every token of the vocabulary, by id (special tokens: empty)."""
+
+        def work() -> list[bytes]:
+            llama = self._load()
+            return [
+                bytes(llama.detokenize([i], special=False)) for i in range(int(llama.n_vocab()))
+            ]
+
+        return self._call(work)
+
     # -- generation --------------------------------------------------------------------------
 
     def stream(
@@ -237,14 +248,21 @@ class Engine:
         settings: GenerationSettings | None = None,
         cancel: threading.Event | None = None,
         stats: StreamStats | None = None,
+        *,
+        logits_processor: Callable[[Any, Any], Any] | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text chunks; stop within one token once *cancel* is set."""
+        """Yield the answer's text chunks; stop within one token once *cancel* is set.
+
+        *logits_processor* (llama-cpp-python's public hook) sees each step's logits before
+        sampling and may change them (see lampdesk/constraints/decoding.py)."""
         settings = settings or GenerationSettings()
         stats = stats if stats is not None else StreamStats()
         cancel = cancel or threading.Event()
         tokens = self.tokenize(self.render(messages))
         out: queue.Queue[object] = queue.Queue()
-        job = self._submit(lambda: self._generate(tokens, settings, cancel, stats, out.put))
+        job = self._submit(
+            lambda: self._generate(tokens, settings, cancel, stats, out.put, logits_processor)
+        )
         try:
             while True:
                 item = out.get()
@@ -262,9 +280,15 @@ class Engine:
         cancel: threading.Event,
         stats: StreamStats,
         emit: Callable[[object], None],
+        logits_processor: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         try:
             llama = self._load()
+            processors = None
+            if logits_processor is not None:
+                from llama_cpp import LogitsProcessorList
+
+                processors = LogitsProcessorList([logits_processor])
             stats.prompt_tokens = len(tokens)
             stats.reused_tokens = _common_prefix(llama.input_ids[: llama.n_tokens], tokens)
             started = time.perf_counter()
@@ -277,6 +301,7 @@ class Engine:
                 repeat_penalty=settings.repeat_penalty,
                 seed=settings.seed,
                 stop=self._formatter_stop(),
+                logits_processor=processors,
             )
             try:
                 for chunk in chunks:

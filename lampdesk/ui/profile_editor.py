@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -90,6 +90,29 @@ class ProfileEditor(QDialog):
         rule_buttons.addStretch(1)
         rules_layout.addLayout(rule_buttons)
 
+        self.constraints = QListWidget()
+        self.constraints.setWordWrap(True)
+        self.constraint_terms = QLineEdit()
+        self.constraint_terms.setPlaceholderText(
+            "More words to keep out of answers, comma-separated (for the selected constraint, "
+            "or a new one)"
+        )
+        add_terms = QPushButton("Keep these out")
+        add_terms.clicked.connect(self._add_constraint_terms)
+        constraints_tab = QWidget()
+        constraints_layout = QVBoxLayout(constraints_tab)
+        explain = QLabel(
+            "What every answer keeps to, found in your attributes, memories and rules. "
+            "Untick one to switch it off."
+        )
+        explain.setWordWrap(True)
+        constraints_layout.addWidget(explain)
+        constraints_layout.addWidget(self.constraints, 1)
+        constraints_layout.addWidget(self.constraint_terms)
+        constraints_layout.addWidget(add_terms)
+        self._constraint_terms: dict[str, list[str]] = {}
+        self._constraints_enabled: dict[str, bool] = {}
+
         self.template = QPlainTextEdit()
         self.template_error = QLabel("")
         self.template_error.setStyleSheet(ERROR_STYLE)
@@ -116,6 +139,7 @@ class ProfileEditor(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(attributes_tab, "About me")
         self.tabs.addTab(rules_tab, "Rules")
+        self.tabs.addTab(constraints_tab, "Constraints")
         self.tabs.addTab(template_tab, "Template")
         self.tabs.addTab(memory_tab, "Memory")
         self.save_button = QPushButton("Save")
@@ -157,6 +181,7 @@ class ProfileEditor(QDialog):
             item.setData(256, rule["id"])
             self.rules.addItem(item)
         self._removed_rules, self._new_rules = [], []
+        self._show_constraints(state.get("constraints", []))
         self._default_template = state["default_template"]
         self._loaded_template = state["template"]
         self.template.setPlainText(state["template"])
@@ -187,6 +212,50 @@ class ProfileEditor(QDialog):
             self._removed_rules.append(int(rule_id))
         self.rules.takeItem(self.rules.row(item))
 
+    def _show_constraints(self, constraints: list[dict[str, Any]]) -> None:
+        self.constraints.clear()
+        self._constraint_terms, self._constraints_enabled = {}, {}
+        for c in constraints:
+            sample = ", ".join(c["excludes"][:10])
+            more = f" +{len(c['excludes']) - 10} more" if len(c["excludes"]) > 10 else ""
+            item = QListWidgetItem(
+                f"{c['label']}: keeps out {sample}{more}\n    from {'; '.join(c['sources'])}"
+            )
+            item.setData(256, c["id"])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if c["enabled"] else Qt.CheckState.Unchecked)
+            item.setToolTip(", ".join(c["excludes"]))
+            self.constraints.addItem(item)
+            self._constraints_enabled[c["id"]] = c["enabled"]
+
+    def _add_constraint_terms(self) -> None:
+        terms = [t.strip() for t in self.constraint_terms.text().split(",") if t.strip()]
+        if not terms:
+            return
+        item = self.constraints.currentItem()
+        constraint_id = str(item.data(256)) if item is not None else "my exclusions"
+        self._constraint_terms.setdefault(constraint_id, []).extend(terms)
+        if item is None:
+            self.constraints.addItem(
+                QListWidgetItem(f"my exclusions: keeps out {', '.join(terms)} (new)")
+            )
+        else:
+            item.setText(item.text() + f"\n    + {', '.join(terms)} (new)")
+        self.constraint_terms.clear()
+
+    def constraint_changes(self) -> dict[str, Any]:
+        off: list[str] = []
+        on: list[str] = []
+        for row in range(self.constraints.count()):
+            item = self.constraints.item(row)
+            constraint_id = item.data(256)
+            if constraint_id is None:
+                continue
+            checked = item.checkState() == Qt.CheckState.Checked
+            if checked != self._constraints_enabled.get(str(constraint_id), True):
+                (on if checked else off).append(str(constraint_id))
+        return {"off": off, "on": on, "terms": dict(self._constraint_terms)}
+
     def attribute_pairs(self) -> list[tuple[str, str]]:
         pairs = []
         for row in range(self.attributes.rowCount()):
@@ -208,6 +277,7 @@ class ProfileEditor(QDialog):
                 "rules_add": list(self._new_rules),
                 "rules_remove": list(self._removed_rules),
                 "template": None if template == self._loaded_template else template,
+                "constraints": self.constraint_changes(),
                 "memory": {
                     "enabled": on[self.memory_enabled.isChecked()],
                     "ask_first": on[self.ask_first.isChecked()],

@@ -42,6 +42,7 @@ def why_html(result: dict[str, Any]) -> str:
             parts.append(
                 f"<p>Removed from the answer: {esc(', '.join(result['blocked_terms']))}</p>"
             )
+    parts.append(constraints_html(result.get("constraints", [])))
     if result["dropped"]:
         cut = ", ".join(d["what"] for d in result["dropped"])
         parts.append(f"<p>Cut to fit the model's context: {esc(cut)}</p>")
@@ -83,3 +84,28 @@ class WhyPanel(QTextBrowser):
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.setHtml(why_html(result))
+
+
+def constraints_html(constraints: list[dict[str, Any]]) -> str:
+    """What the answer was kept to: each constraint, where it came from, whether it fired."""
+    if not constraints:
+        return ""
+    esc = html.escape
+    parts = ["<h4>Constraints kept</h4><ul>"]
+    for c in constraints:
+        if not c["enabled"]:
+            state = "switched off"
+        elif not c["enforced"]:
+            state = "not enforced for this question"
+        elif c["fired"]:
+            kept = ", ".join(c["terms_kept_out"])
+            state = "kept something out" + (f": {esc(kept)}" if kept else "")
+        else:
+            state = "nothing to keep out"
+        sources = "; ".join(c["sources"])
+        parts.append(
+            f"<li>{esc(c['label'])} <small>({state}; from {esc(sources)}; "
+            f"{c['excludes']} excluded words)</small></li>"
+        )
+    parts.append("</ul>")
+    return "".join(parts)
