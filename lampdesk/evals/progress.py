@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TextIO
 
-_STARTED: float | None = None
+_STARTED: float | None = time.monotonic()
 
 
 def note(message: str, done: int | None = None, total: int | None = None) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from lampdesk.prompting import quotes
+from lampdesk.prompting import quotes, routing
 from lampdesk.retrieval.retriever import RetrievedItem
 
 UNKNOWN = "I don't know: nothing you've told me says."
@@ -116,7 +116,8 @@ def choices(question: str, items: Sequence[RetrievedItem], attributes: Mapping[s
     extra: list[quotes.Candidate] = []
     extra_sources: list[Source | None] = []
     taken = {c.text.lower() for c in found}
-    for key, value in attributes.items():
+    # The attributes describe the user: they do not answer a question about their sister.
+    for key, value in [] if routing.names_a_relation(question) else attributes.items():
         value = value.strip()
         if key in _NOT_FACTS or not value or value.lower() in taken:
             continue

@@ -123,6 +123,13 @@ def is_request(question: str) -> bool:
     return bool(_REQUEST.search(_normal(question)))
 
 
+def names_a_relation(question: str) -> bool:
+    """Does *question* speak of someone close to the user ("my sister", "my cat's name")?"""
+    low = _normal(question)
+    words = "|".join(re.escape(w) for ws in RELATIONS.values() for w in ws)
+    return bool(re.search(rf"\bmy\s+(?:{words})(?:'s|s)?\b", low))
+
+
 def is_question(question: str) -> bool:
     text = _normal(question)
     return bool(_QUESTION_START.match(text)) or question.rstrip().endswith("?")

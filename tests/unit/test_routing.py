@@ -112,9 +112,9 @@ def test_a_place_can_come_from_a_memory() -> None:
 
 
 def test_choices_hold_the_items_the_attributes_and_not_mentioned_last() -> None:
-    choice = grounded.choices("Where does my sister live?", ITEMS[:1], ATTRIBUTES)
+    choice = grounded.choices("Where do I live?", ITEMS[:1], ATTRIBUTES)
     assert choice.texts[-1] == quotes.NOT_MENTIONED and choice.sources[-1] is None
-    assert "Berlin" in choice.texts and "Lea lives in Porto" in choice.texts
+    assert "Berlin" in choice.texts and "Sister Lea lives in Porto" in choice.texts
     berlin = choice.texts.index("Berlin")
     assert choice.sources[berlin] == grounded.Source("attribute", "city", "Berlin")
 
@@ -168,3 +168,12 @@ def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     progress.note("eval answers: conv", 3, 10)
     out, err = capsys.readouterr()
     assert out == "" and "3/10 eval answers: conv" in err
+
+
+def test_the_users_attributes_do_not_answer_for_their_relatives() -> None:
+    assert routing.names_a_relation("Where does my brother live?")
+    assert not routing.names_a_relation("Where do I live?")
+    sister = grounded.choices("Where does my sister live?", ITEMS[:1], ATTRIBUTES)
+    assert "Berlin" not in sister.texts
+    mine = grounded.choices("Where do I live?", ITEMS[:1], ATTRIBUTES)
+    assert "Berlin" in mine.texts and "Vegan" not in mine.texts
