@@ -53,6 +53,9 @@ def register(commands: Any) -> None:
     )
     persona.add_argument("--data", required=True, help="a folder of persona .json files")
     persona.add_argument("--model", help="an imported model's name (default: the embedded one)")
+    persona.add_argument(
+        "--max-tokens", type=int, help="answers' length limit (default: a new profile's)"
+    )
     persona.add_argument("--json", action="store_true", help="print one JSON object")
     persona.set_defaults(handler=eval_persona)
 
@@ -148,12 +151,14 @@ def eval_persona(ctx: Context, args: argparse.Namespace) -> int:
 
     data = Path(args.data)
     read_personas(data)  # a clear message before any model loads
+    if args.max_tokens is not None and args.max_tokens <= 0:
+        raise UsageError("--max-tokens must be a positive number of tokens.")
     model = (
         Path(ModelRegistry(ctx.paths).get(args.model).path) if args.model else embedded_model_path()
     )
     engine = Engine(model)
     try:
-        result = evaluate(data, engine=engine)
+        result = evaluate(data, engine=engine, max_tokens=args.max_tokens)
     finally:
         engine.close()
     if args.json:

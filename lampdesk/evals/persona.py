@@ -88,7 +88,15 @@ def contains(answer: str, words: Sequence[str]) -> bool:
     return any(str(w).lower() in low for w in words)
 
 
-def evaluate(data_dir: Path, *, engine: Engine, embedder: Embedder | None = None) -> dict[str, Any]:
+def evaluate(
+    data_dir: Path,
+    *,
+    engine: Engine,
+    embedder: Embedder | None = None,
+    max_tokens: int | None = None,
+) -> dict[str, Any]:
+    """Every persona of *data_dir*, asked personalised and bare; *max_tokens* is set in each
+    throwaway profile as a user sets it (``settings set max_tokens=N``), else its default."""
     personas = read_personas(data_dir)
     embedder = embedder or Embedder()
     total = sum(len(p["questions"]) for p in personas)
@@ -116,6 +124,8 @@ def evaluate(data_dir: Path, *, engine: Engine, embedder: Embedder | None = None
                 for statement in persona.get("memories") or []:
                     session.assistant.remember(str(statement))
                 session.profile.set_setting(MEMORY_ENABLED, "off")  # questions teach nothing
+                if max_tokens is not None:
+                    session.profile.set_setting("gen.max_tokens", str(max_tokens))
                 session.assistant.index()
                 forbidden = [str(t) for t in (persona.get("check") or {}).get("forbidden", [])]
                 mine: list[dict[str, Any]] = []

@@ -84,7 +84,6 @@ PERSONAS = {
             "memories": ["My brother Hugo lives in Lille."],
             "check": {"forbidden": ["zzzz"]},
             "questions": [
-                {"kind": "food", "q": "Suggest a snack."},
                 {"kind": "fact", "q": "Where does my brother live?", "answer": "Lille"},
                 {"kind": "uses", "q": "Write a short note to my brother.", "expect": ["Hugo"]},
             ],
@@ -97,16 +96,16 @@ def test_eval_persona_builds_and_scores_a_persona(cli: Cli, tmp_path: Path) -> N
     folder = tmp_path / "personas"
     folder.mkdir()
     (folder / "personas.json").write_text(json.dumps(PERSONAS))
-    done = cli("eval", "persona", "--data", str(folder), "--json")
+    done = cli("eval", "persona", "--data", str(folder), "--max-tokens", "12", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert "3/3 eval persona" in done.stderr  # progress, as it goes
+    assert "2/2 eval persona" in done.stderr  # progress, as it goes
     for mode in ("personalized", "bare"):
         assert set(report[mode]) >= {"violation_rate", "fact_accuracy", "fact_use_rate"}
-    assert report["personalized"]["violation_rate"] == 0.0  # nobody says "zzzz"
+    assert report["personalized"]["violation_rate"] is None  # no food question
     assert report["personalized"]["fact_accuracy"] == 1.0
-    assert report["personas"][0]["id"] == "test" and report["questions"] == 3
-    assert [a["mode"] for a in report["answers"]] == ["free", "grounded", "free"]
+    assert report["personas"][0]["id"] == "test" and report["questions"] == 2
+    assert [a["mode"] for a in report["answers"]] == ["grounded", "free"]
 
 
 def test_eval_persona_rejects_a_folder_without_personas(cli: Cli, tmp_path: Path) -> None:
