@@ -18,8 +18,8 @@ from lampdesk.memory.decide import Existing, content_words, decide
 from lampdesk.memory.extract import Candidate, extract_by_rules
 from lampdesk.memory.learner import MemoryLearner
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
-from lampdesk.prompting import quotes
-from lampdesk.prompting.builder import PromptBuilder
+from lampdesk.prompting import grounded, routing
+from lampdesk.prompting.builder import BuiltPrompt, PromptBuilder
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
 
@@ -59,6 +59,10 @@ class AskResult:
     prefix_restored: bool = False
     warnings: list[str] = field(default_factory=list)
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    #: "grounded" (answered from the item that holds the fact) or "free" (generated).
+    mode: str = routing.FREE
+    route: dict[str, Any] = field(default_factory=dict)
+    grounding: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +89,9 @@ class AskResult:
             "dropped": self.dropped,
             "warnings": self.warnings,
             "constraints": self.constraints,
+            "mode": self.mode,
+            "route": self.route,
+            "grounding": self.grounding,
         }
 
 
@@ -175,11 +182,13 @@ class Assistant:
         settings: GenerationSettings | None = None,
         learn: bool = True,
         quote: bool = False,
+        mode: str | None = None,
     ) -> AskResult:
         """Answer *question*, streaming chunks to *on_chunk*; with *learn*, the exchange also
-        feeds the memory loop (and a quick re-ask counts as feedback on the last answer). With
-        *quote*, a personalised answer is a phrase quoted from the retrieved items (or "Not
-        mentioned"), the one the model finds most likely as the answer."""
+        feeds the memory loop (and a quick re-ask counts as feedback on the last answer). A
+        question about the user's own facts is answered grounded, from the item that holds the
+        answer (or "I don't know"), anything else freely (see prompting/routing.py); *mode*
+        ("grounded" or "free", or *quote* for "grounded") forces the choice."""
         question = question.strip()
         if not question:
             raise UsageError("The question is empty.")
@@ -198,9 +207,11 @@ class Assistant:
         rules = self.profile.rules()
         guarded, stated = self.constraints.prepare(question, personalize)
         retrieval_ms = (time.perf_counter() - started) * 1000
+        forced = routing.GROUNDED if quote else mode
+        route = routing.route(question, items, attributes, forced=forced, personalize=personalize)
         prompt = self.builder.build(
-            question, attributes, items, rules=[*rules, *([stated] if stated else [])],
-            personalize=personalize,
+            route.prompt_question, attributes, items,
+            rules=[*rules, *([stated] if stated else [])], personalize=personalize,
         )  # fmt: skip
         restored = self.prefix_cache.restore(prompt.messages, prompt.stable_chars)
 
@@ -220,8 +231,11 @@ class Assistant:
 
         stats = StreamStats()
         settings = settings or self.generation_settings()
-        if quote and prompt.items:
-            self._quote(question, prompt.messages, prompt.items, cancel, stats, emit, blocker)
+        found: grounded.Grounded | None = None
+        if route.mode == routing.GROUNDED:
+            found = self._grounded(question, prompt, attributes, cancel, stats)
+            if found is not None:
+                emit(blocker.feed(found.answer))
         else:
 
             def restart() -> None:  # the constraint guard generates the answer again
@@ -299,38 +313,33 @@ class Assistant:
                 *guarded.warnings,
             ],
             constraints=guarded.as_json(),
+            mode=route.mode,
+            route=route.as_json(),
+            grounding=found.as_json() if found is not None else None,
         )
 
-    def _quote(
+    def _grounded(
         self,
         question: str,
-        messages: list[Message],
-        items: list[RetrievedItem],
+        prompt: BuiltPrompt,
+        attributes: dict[str, str],
         cancel: threading.Event,
         stats: StreamStats,
-        emit: Callable[[str], None],
-        blocker: BlockedTermFilter,
-    ) -> None:
-        """Answer with the candidate quote the model scores highest, with what is known of
-        each candidate before it asks (see quotes.py)."""
-        candidates = quotes.scored_candidates(question, items)
-        choices = [c.text for c in candidates]
+    ) -> grounded.Grounded | None:
+        """The quote the model scores highest among the retrieved items and attributes, as an
+        answer naming where it came from (see prompting/grounded.py); ``None`` if cancelled."""
         started = time.perf_counter()
-        # Days all look alike to the model whatever is asked: no baseline for them, and a mean
-        # per token so "the week before 9 June 2023" is not beaten by "9 June 2023" for length.
-        when = quotes.is_when_question(question)
-        base = None if when else quotes.baseline(messages)
-        scores = self.engine.choose(messages, choices, baseline=base, per_token=when, cancel=cancel)
-        scores = [s + c.prior() for s, c in zip(scores, candidates, strict=False)]
-        stats.prompt_tokens = self.engine.count_tokens(messages)
-        if not scores:
-            stats.stopped_by = "cancel"
-            return
-        best = max(range(len(choices)), key=lambda i: (scores[i], -i))
+        cut = {d.get("key") for d in prompt.dropped if d["what"] == "attribute"}
+        kept = {k: v for k, v in attributes.items() if k not in cut}
+        found = grounded.answer(self.engine, question, prompt.messages, prompt.items, kept, cancel)
+        stats.prompt_tokens = self.engine.count_tokens(prompt.messages)
         stats.first_token_s = stats.generation_s = time.perf_counter() - started
-        stats.tokens = len(self.engine.tokenize(choices[best]))
-        stats.stopped_by = "quote"
-        emit(blocker.feed(choices[best]))
+        if found is None:
+            stats.stopped_by = "cancel"
+            return None
+        stats.tokens = len(self.engine.tokenize(found.answer))
+        stats.stopped_by = "grounded"
+        return found
 
     def _note_reask(self, question: str) -> None:
         """The same question again, soon after: the last answer missed (feedback "reask")."""

@@ -317,6 +317,7 @@ def _lampdesk_info(result: Any) -> dict[str, Any]:
     return {
         "request_id": result.request_id,
         "personalized": result.personalized,
+        "mode": result.mode,
         "items": [{"id": i.id, "score": round(i.score, 5), "why": i.why} for i in result.items],
         # The caller is the user (loopback, their token): the exact prompt is theirs to see.
         "messages": result.messages,

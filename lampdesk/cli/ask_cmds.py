@@ -17,10 +17,14 @@ def register(commands: Any) -> None:
     ask.add_argument(
         "--no-personalize", action="store_true", help="answer from the bare model (baseline)"
     )
-    ask.add_argument(
+    forced = ask.add_mutually_exclusive_group()
+    forced.add_argument(
         "--quote",
         action="store_true",
-        help="answer with a short quote from what LampDesk remembers (or 'Not mentioned')",
+        help="answer grounded: quoted from what LampDesk remembers (or 'I don't know')",
+    )
+    forced.add_argument(
+        "--free", action="store_true", help="answer freely, even a question about your facts"
     )
     ask.add_argument("--max-tokens", help="overrides the profile's setting for this answer")
     ask.add_argument("--temperature", help="overrides the profile's setting for this answer")
@@ -53,7 +57,7 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
                 on_chunk=None if args.json else write,
                 cancel=cancel,
                 settings=settings,
-                quote=args.quote,
+                mode="grounded" if args.quote else "free" if args.free else None,
             )
         except BaseException as exc:
             outcome["error"] = exc
@@ -79,7 +83,10 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
         print(f"lampdesk: warning: {warning}", file=sys.stderr)
     if result.items:
         used = ", ".join(f"#{item.id}" for item in result.items)
-        print(f"(personalised with your profile; memories used: {used})", file=sys.stderr)
+        print(
+            f"({result.mode}: personalised with your profile; memories used: {used})",
+            file=sys.stderr,
+        )
     elif result.note:
         print(f"({result.note})", file=sys.stderr)
     return 130 if result.cancelled else 0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
 from lampdesk.errors import UsageError
+from lampdesk.evals import progress
 
 
 def _sizes(text: str) -> list[int]:
@@ -40,9 +40,11 @@ def register(commands: Any) -> None:
     answers.add_argument("--sample", type=int, default=100, help="answerable questions to ask")
     answers.add_argument("--model", help="an imported model's name (default: the embedded one)")
     answers.add_argument("--template", default="concise", help="a shipped template's name")
-    answers.add_argument(
-        "--free", action="store_true", help="free answers instead of quotes from the notes"
+    forced = answers.add_mutually_exclusive_group()
+    forced.add_argument(
+        "--quote", action="store_true", help="every answer grounded (quoted from the notes)"
     )
+    forced.add_argument("--free", action="store_true", help="every answer generated freely")
     answers.add_argument("--verbose", action="store_true", help="print each answer to stderr")
     answers.add_argument("--json", action="store_true", help="print one JSON object")
     answers.set_defaults(handler=eval_answers)
@@ -59,6 +61,16 @@ def register(commands: Any) -> None:
     memory.add_argument("--verbose", action="store_true", help="progress on stderr")
     memory.add_argument("--json", action="store_true", help="print one JSON object")
     memory.set_defaults(handler=eval_memory)
+    persona = evals.add_parser(
+        "persona", help="do default answers keep to and use each persona's profile?"
+    )
+    persona.add_argument("--data", required=True, help="a folder of persona .json files")
+    persona.add_argument("--model", help="an imported model's name (default: the embedded one)")
+    persona.add_argument(
+        "--max-tokens", type=int, help="answers' length limit (default: a new profile's)"
+    )
+    persona.add_argument("--json", action="store_true", help="print one JSON object")
+    persona.set_defaults(handler=eval_persona)
 
 
 def add_bench_retrieval(benches: Any) -> None:
@@ -71,7 +83,7 @@ def add_bench_retrieval(benches: Any) -> None:
 
 
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    progress.note(message)
 
 
 def eval_retrieval(ctx: Context, args: argparse.Namespace) -> int:
@@ -133,7 +145,7 @@ def eval_answers(ctx: Context, args: argparse.Namespace) -> int:
             embedder=Embedder(),
             count_tokens=VocabTokenCounter(model),
             template=template,
-            quote=not args.free,
+            mode="grounded" if args.quote else "free" if args.free else None,
             progress=_progress if args.verbose else None,
         )
     finally:
@@ -165,6 +177,30 @@ def eval_memory(ctx: Context, args: argparse.Namespace) -> int:
     finally:
         if engine is not None:
             engine.close()
+    if args.json:
+        print_json(result)
+    else:
+        print_report(result)
+    return 0
+
+
+def eval_persona(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.persona import evaluate, print_report, read_personas
+    from lampdesk.inference.engine import Engine
+    from lampdesk.inference.models import ModelRegistry, embedded_model_path
+
+    data = Path(args.data)
+    read_personas(data)  # a clear message before any model loads
+    if args.max_tokens is not None and args.max_tokens <= 0:
+        raise UsageError("--max-tokens must be a positive number of tokens.")
+    model = (
+        Path(ModelRegistry(ctx.paths).get(args.model).path) if args.model else embedded_model_path()
+    )
+    engine = Engine(model)
+    try:
+        result = evaluate(data, engine=engine, max_tokens=args.max_tokens)
+    finally:
+        engine.close()
     if args.json:
         print_json(result)
     else:

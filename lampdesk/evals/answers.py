@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.assistant import Assistant
+from lampdesk.evals import progress as steps
 from lampdesk.evals.retrieval import read_folder
 from lampdesk.inference.engine import Engine, GenerationSettings
 from lampdesk.memory.learner import MEMORY_ENABLED
@@ -141,9 +142,11 @@ def evaluate(
     embedder: Embedder,
     count_tokens: TokenCounter,
     template: Template | None = None,
-    quote: bool = True,
+    mode: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
+    """*mode*: ``None`` for what users get (the assistant routes each question), or
+    ``"grounded"`` / ``"free"`` to force one. *progress* hears each answer's row as JSON."""
     conversations = load(data_dir)
     chosen = sample(conversations, n)
     by_conversation = {c.name: c for c in conversations}
@@ -153,6 +156,7 @@ def evaluate(
     per_category: dict[int, dict[bool, list[float]]] = {}
     declines: list[bool] = []
     details: list[dict[str, Any]] = []
+    modes: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="lampdesk-eval-") as tmp:
         paths = DataPaths(Path(tmp))
         passphrase = secrets.token_urlsafe(16)
@@ -192,8 +196,10 @@ def evaluate(
                             personalize=personalize,
                             settings=settings,
                             learn=False,
-                            quote=quote,
+                            mode=mode,
                         )
+                        if personalize:
+                            modes[result.mode] += 1
                         answer = short_answer(result.answer)
                         key = "personalized" if personalize else "unpersonalized"
                         row[key] = answer
@@ -208,6 +214,9 @@ def evaluate(
                             personalize
                         ].append(f1)
                     details.append(row)
+                    steps.note(
+                        f"eval answers: {name}, {qa.question[:60]!r}", len(details), len(chosen)
+                    )
                     if progress:
                         progress(json.dumps(row, ensure_ascii=False))
             finally:
@@ -231,6 +240,9 @@ def evaluate(
             }
             for c, v in sorted(per_category.items())
         },
+        "mode": mode or "default",
+        #: How the assistant answered the personalised questions (the default mode routes).
+        "answered_as": dict(sorted(modes.items())),
         "model": engine.model_name,
         "seed": SEED,
     }
@@ -242,7 +254,8 @@ def _mean(values: Sequence[float]) -> float:
 
 def print_report(result: dict[str, Any], out: Any = sys.stdout) -> None:
     print(
-        f"{result['questions']} questions, model {result['model']}: token F1 personalised "
+        f"{result['questions']} questions, model {result['model']}, mode {result['mode']} "
+        f"(answered as {result['answered_as']}): token F1 personalised "
         f"{result['f1_personalized']:.3f}, unpersonalised {result['f1_unpersonalized']:.3f} "
         f"(ratio {result['ratio']}); adversarial declined "
         f"{result['declined_adversarial']:.2f} of {result['adversarial_questions']}",

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.errors import UsageError
+from lampdesk.evals import progress
 
 QUESTION = "Suggest a dinner for tonight"
 
 
 def _timed(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    progress.note("bench cli: " + " ".join(command[-3:]))
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.DEVNULL)

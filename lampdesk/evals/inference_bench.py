@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.app import LampDesk
+from lampdesk.evals import progress
 from lampdesk.inference.engine import Engine, GenerationSettings, chat_formatter
 from lampdesk.inference.models import new_llama
 from lampdesk.paths import DataPaths
@@ -162,6 +163,7 @@ def _round(max_tokens: int, n_ctx: int, threads: int) -> dict[str, dict[str, flo
             (_lampdesk_task, (str(Path(tmp) / "free"), ("unenforced_cold", "unenforced_followup"))),
         ]
         for task, args in tasks:
+            progress.note(f"bench inference: {task.__name__.strip('_')} {args[-1]}")
             if task is _lampdesk_task:
                 args = (*args, max_tokens, n_ctx, threads)
             with ProcessPoolExecutor(1, mp_context=spawn) as pool:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.app import LampDesk
+from lampdesk.evals import progress
 from lampdesk.evals.inference_bench import MEMORIES, PROFILE
 from lampdesk.inference.engine import Engine, GenerationSettings
 from lampdesk.memory.learner import MEMORY_ENABLED, MEMORY_MODEL_EXTRACTION
@@ -85,6 +86,7 @@ def run(
                 # question is measured as often in one mode as in the other.
                 for mode in ("on", "off") if (number // 2) % 2 == 0 else ("off", "on"):
                     profile.set_setting(MEMORY_ENABLED, mode)
+                    progress.note(f"bench memory: memory {mode}", number + 1, rounds)
                     for position in range(BLOCK + 1):
                         time.sleep(reading_s)  # the user reads the answer, then asks again
                         question = next(questions)

@@ -12,6 +12,7 @@ def why_html(result: dict[str, Any]) -> str:
     """Render one answer's record (``AskResult.as_json()``) for people."""
     esc = html.escape
     parts = [f"<h3>Why this answer</h3><p><i>{esc(result['question'])}</i></p>"]
+    parts.append(_mode_html(result))
     if result["items"]:
         parts.append("<h4>What it used from your profile</h4><ol>")
         for item in result["items"]:
@@ -63,6 +64,29 @@ def why_html(result: dict[str, Any]) -> str:
             f"<pre style='white-space: pre-wrap'>{esc(message['content'])}</pre>"
         )
     return "".join(parts)
+
+
+def _mode_html(result: dict[str, Any]) -> str:
+    """How the answer was made: grounded (from which memory) or free, and why."""
+    esc = html.escape
+    route = result.get("route") or {}
+    mode = result.get("mode", "free")
+    text = f"<p><b>Mode: {esc(mode)}</b> \u2014 {esc(route.get('reason', ''))}"
+    grounding = result.get("grounding") or {}
+    source = grounding.get("source")
+    if mode == "grounded":
+        text += (
+            f"<br>Answered from {esc(source['kind'])} {esc(source['ref'])}: "
+            f"\u201c{esc(source['text'])}\u201d"
+            if source
+            else "<br>Nothing in your profile answers it, so LampDesk says it does not know."
+        )
+    for resolved in route.get("resolved", []):
+        text += (
+            f"<br>\u201c{esc(resolved['phrase'])}\u201d is {esc(resolved['value'])} "
+            f"(from {esc(resolved['source'])} {esc(resolved['ref'])})"
+        )
+    return text + "</p>"
 
 
 def _details(info: Any) -> str:
