@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +17,8 @@ from lampdesk.memory.decide import Existing, content_words, decide
 from lampdesk.memory.extract import Candidate, extract_by_rules
 from lampdesk.memory.learner import MemoryLearner
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
-from lampdesk.prompting import quotes
-from lampdesk.prompting.builder import PromptBuilder
+from lampdesk.prompting import limits, quotes
+from lampdesk.prompting.builder import HistoryTurn, PromptBuilder
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
 
@@ -57,6 +57,9 @@ class AskResult:
     dropped: list[dict[str, Any]] = field(default_factory=list)
     prefix_restored: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: Why generation ended ("stop", "length" at the answer length limit, "cancel", ...).
+    stopped_by: str = ""
+    max_tokens: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,7 +85,13 @@ class AskResult:
             "blocked_terms": self.blocked_terms,
             "dropped": self.dropped,
             "warnings": self.warnings,
+            "stopped_by": self.stopped_by,
+            "max_tokens": self.max_tokens,
         }
+
+
+def _not_recorded(_interaction: Interaction) -> int:
+    return 0
 
 
 class Assistant:
@@ -168,11 +177,19 @@ class Assistant:
         settings: GenerationSettings | None = None,
         learn: bool = True,
         quote: bool = False,
+        history: Sequence[HistoryTurn] = (),
+        search_text: str | None = None,
+        record: bool = True,
     ) -> AskResult:
         """Answer *question*, streaming chunks to *on_chunk*; with *learn*, the exchange also
         feeds the memory loop (and a quick re-ask counts as feedback on the last answer). With
         *quote*, a personalised answer is a phrase quoted from the retrieved items (or "Not
-        mentioned"), the one the model finds most likely as the answer."""
+        mentioned"), the one the model finds most likely as the answer.
+
+        *history* holds a thread's earlier turns (see lampdesk/conversations.py) and
+        *search_text* what retrieval searches for instead of the bare question. Without
+        *record*, nothing of the exchange is stored (a temporary chat): no interaction, no
+        learning, no saved prompt state."""
         question = question.strip()
         if not question:
             raise UsageError("The question is empty.")
@@ -185,13 +202,14 @@ class Assistant:
         pinned = self.profile.pinned_texts() if personalize else []
         if pinned:
             attributes[PINNED_ATTRIBUTE] = "; ".join(pinned)
-        items = self.retriever.search(question, budget=self.retrieval_budget) if personalize else []
+        query = search_text or question
+        items = self.retriever.search(query, budget=self.retrieval_budget) if personalize else []
         if pinned:
             items = [item for item in items if item.text not in pinned]
         rules = self.profile.rules()
         retrieval_ms = (time.perf_counter() - started) * 1000
         prompt = self.builder.build(
-            question, attributes, items, rules=rules, personalize=personalize
+            question, attributes, items, rules=rules, personalize=personalize, history=history
         )
         restored = self.prefix_cache.restore(prompt.messages, prompt.stable_chars)
 
@@ -219,7 +237,7 @@ class Assistant:
         emit(blocker.flush())
         total_ms = (time.perf_counter() - started) * 1000
         cancelled = stats.stopped_by == "cancel"
-        if not cancelled:
+        if not cancelled and record:
             self.prefix_cache.save(prompt.messages, prompt.stable_chars)
 
         if not personalize:
@@ -231,9 +249,14 @@ class Assistant:
             note = None
 
         text = "".join(answer).strip()
+        learn = learn and record
         if learn:
             self._note_reask(question)
-        interaction_id = self.profile.record_interaction(
+        warnings = [self.engine.fallback_reason] if self.engine.fallback_reason else []
+        warnings += limits.cut_notes(prompt.dropped, self.builder.max_prompt_tokens)
+        warnings += filter(None, [limits.length_note(stats.stopped_by, settings.max_tokens)])
+        recorder = self.profile.record_interaction if record else _not_recorded
+        interaction_id = recorder(
             Interaction(
                 question=question,
                 answer=text,
@@ -277,7 +300,9 @@ class Assistant:
             blocked_terms=blocker.blocked,
             dropped=prompt.dropped,
             prefix_restored=restored,
-            warnings=[self.engine.fallback_reason] if self.engine.fallback_reason else [],
+            warnings=warnings,
+            stopped_by=stats.stopped_by,
+            max_tokens=settings.max_tokens,
         )
 
     def _quote(

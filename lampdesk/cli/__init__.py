@@ -27,6 +27,7 @@ from lampdesk.cli import (
     model_cmds,
     profile_cmds,
     source_cmds,
+    thread_cmds,
     vault_cmds,
 )
 from lampdesk.cli.context import Context
@@ -51,6 +52,7 @@ COMMAND_MODULES = (
     desktop_cmds,
     eval_cmds,
     source_cmds,
+    thread_cmds,
 )
 
 
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: Commands a running LampDesk runs for ``lampdesk`` in a terminal, with its loaded models and
 #: open profile. The others start or measure processes, read files or the terminal's own
 #: environment (export and import passphrases, paths relative to the terminal), or change keys.
-FORWARDED = frozenset({"ask", "remember", "memory", "history", "rule", "log", "settings"})
+FORWARDED = frozenset({"ask", "remember", "memory", "history", "rule", "log", "settings", "thread"})
 FORWARDED_ACTIONS = {"profile": {"set", "unset", "show", "list"}, "template": {"show", "reset"}}
 ENV_NO_RESIDENT = "LAMPDESK_NO_RESIDENT"
 
