@@ -37,6 +37,8 @@ SEARCH_TURNS = 2
 #: Characters of the last answer that join it.
 SEARCH_ANSWER_CHARS = 300
 EXPORT_FORMATS = ("markdown", "json")
+#: What Continue asks, in the thread, after an answer the length limit stopped.
+CONTINUE_QUESTION = "Continue your last answer from where it stopped."
 
 
 @dataclass(frozen=True)
@@ -332,3 +334,20 @@ class Chat:
             thread_id = self.conversations.create(model=result.model).id
         self.conversations.add_turn(thread_id, result)
         return ThreadAnswer(result, thread_id, len(history) - dropped_turns)
+
+    def regenerate(self, thread_id: int, **options: Any) -> ThreadAnswer:
+        """Answer the thread's last question again, in place of its last answer."""
+        last = self.conversations.remove_last_turn(thread_id)
+        if last is None:
+            raise UsageError("This conversation has no answer to regenerate.")
+        return self.ask(last.question, thread_id=thread_id, **options)
+
+    def edit_and_resend(self, thread_id: int, question: str, **options: Any) -> ThreadAnswer:
+        """Replace the thread's last question (and its answer) with *question*, and ask it."""
+        if self.conversations.remove_last_turn(thread_id) is None:
+            raise UsageError("This conversation has no question to edit.")
+        return self.ask(question, thread_id=thread_id, **options)
+
+    def continue_answer(self, thread_id: int, **options: Any) -> ThreadAnswer:
+        """Go on with an answer the length limit stopped: a turn asking to continue it."""
+        return self.ask(CONTINUE_QUESTION, thread_id=thread_id, **options)

@@ -184,3 +184,26 @@ def test_answer_stopped_by_the_length_limit_says_so(session: Session) -> None:
     )
     assert result.stopped_by == "length" and result.tokens == 3
     assert any("length limit (3 tokens)" in w for w in result.warnings)
+
+
+def test_regenerate_edit_and_continue_replace_or_extend_the_last_turn(session: Session) -> None:
+    chat = Chat(session.assistant)
+    first = chat.ask("Name a fruit.", settings=SHORT)
+    thread_id = first.thread_id or 0
+    stopped = chat.ask(
+        "Describe it at length.", thread_id=thread_id, settings=GenerationSettings(max_tokens=3)
+    )
+    assert stopped.result.stopped_by == "length"
+    again = chat.regenerate(thread_id, settings=GenerationSettings(max_tokens=3, seed=7))
+    turns = chat.conversations.turns(thread_id)
+    assert [t.question for t in turns] == ["Name a fruit.", "Describe it at length."]
+    assert turns[-1].interaction_id == again.result.interaction_id != stopped.result.interaction_id
+    edited = chat.edit_and_resend(thread_id, "Name a vegetable.", settings=SHORT)
+    assert [t.question for t in chat.conversations.turns(thread_id)] == [
+        "Name a fruit.",
+        "Name a vegetable.",
+    ]
+    assert said(edited.result.messages, first.result.answer)
+    more = chat.continue_answer(thread_id, settings=SHORT)
+    assert said(more.result.messages, edited.result.answer)
+    assert len(chat.conversations.turns(thread_id)) == 3
