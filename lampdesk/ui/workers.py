@@ -11,11 +11,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import RETRIEVAL_BUDGET_SETTING, LampDesk, Session
+from lampdesk.conversations import TemporaryChat
 from lampdesk.errors import KeyUnavailableError, LampdeskError, WrongKeyError
 from lampdesk.inference.models import MAX_CONTEXT, EngineOptions
 from lampdesk.memory.browse import snapshot
 from lampdesk.profile import Profile
 from lampdesk.profile_edit import apply_changes, profile_state
+from lampdesk.ui import thread_work
 from lampdesk.ui.first_run import FirstRun
 from lampdesk.vault import portable
 from lampdesk.vault.profiles import DEFAULT_PROFILE
@@ -36,6 +38,8 @@ class AssistantWorker(QObject):
     profile_loaded = Signal(dict)  # lampdesk.profile_edit.profile_state()
     history_loaded = Signal(dict)  # {"profile", "profiles", "exchanges"}
     settings_loaded = Signal(dict)  # models, budget, and a message after an action
+    threads_loaded = Signal(dict)  # lampdesk.ui.thread_work.threads_state()
+    thread_loaded = Signal(dict)  # {"thread_id", "turns"} (lampdesk.ui.thread_work)
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -44,6 +48,7 @@ class AssistantWorker(QObject):
         self._app: LampDesk | None = app
         self._session: Session | None = None
         self._cancel = threading.Event()
+        self._temporary = TemporaryChat()
 
     def _open(self) -> Session:
         if self._app is None:
@@ -91,6 +96,55 @@ class AssistantWorker(QObject):
         )
         self.answered.emit(result.as_json())
 
+    @Slot(str, bool, int, str)
+    def ask_in_thread(self, question: str, personalize: bool, thread_id: int, how: str) -> None:
+        """Ask in a conversation (0: a new one, -1: the temporary chat); *how* is "ask",
+        "regenerate", "continue" or "edit" (see lampdesk/ui/thread_work.py)."""
+        self._cancel.clear()
+        self.busy.emit(True)
+        try:
+            self._guard(lambda: self._ask_in_thread(question, personalize, thread_id, how))
+        finally:
+            self.busy.emit(False)
+
+    def _ask_in_thread(self, question: str, personalize: bool, thread_id: int, how: str) -> None:
+        session = self._open()
+        answer = thread_work.ask(
+            session, self._temporary, question, personalize, thread_id, how,
+            self.chunk.emit, self._cancel,
+        )  # fmt: skip
+        self.answered.emit(answer)
+        self.threads_loaded.emit(thread_work.threads_state(session, answer["thread_id"]))
+
+    @Slot(str)
+    def threads(self, search: str) -> None:
+        self._guard(
+            lambda: self.threads_loaded.emit(thread_work.threads_state(self._open(), None, search))
+        )
+
+    @Slot(int)
+    def open_thread(self, thread_id: int) -> None:
+        self._guard(
+            lambda: self.thread_loaded.emit(thread_work.thread_state(self._open(), thread_id))
+        )
+
+    @Slot(str, int, str)
+    def change_thread(self, action: str, thread_id: int, argument: str) -> None:
+        """Rename, delete or export (to the file *argument*) a conversation; a new temporary
+        chat ("temporary", 0, "on"/"off") forgets the last one."""
+
+        def change() -> None:
+            if action == "temporary":
+                self._temporary.turns.clear()
+                return
+            session = self._open()
+            message = thread_work.change(session, action, thread_id, argument)
+            self.threads_loaded.emit(
+                {**thread_work.threads_state(session, None), "message": message}
+            )
+
+        self._guard(change)
+
     @Slot(int, str)
     def feedback(self, interaction_id: int, kind: str) -> None:
         def save() -> None:
@@ -132,7 +186,7 @@ class AssistantWorker(QObject):
         self._guard(change)
 
     @Slot()
-    def history(self) -> None:
+    def history(self, switched: bool = False) -> None:
         """Send the window the open profile's past exchanges and the profiles to switch to."""
 
         def send() -> None:
@@ -143,6 +197,8 @@ class AssistantWorker(QObject):
                     "profile": session.entry.name,
                     "profiles": self._app.vault.names(),
                     "exchanges": session.profile.interactions(limit=200),
+                    "threads": thread_work.threads_state(session, None),
+                    "switched": switched,
                 }
             )
 
@@ -158,7 +214,7 @@ class AssistantWorker(QObject):
             self._session = None
         self._profile = name
         if self._guard(lambda: self._open_existing()):
-            self.history()
+            self.history(switched=True)
 
     def _open_existing(self) -> Session:
         if self._app is None:
@@ -241,7 +297,7 @@ class AssistantWorker(QObject):
             remaining = self._app.vault.names()
             self._profile = remaining[0] if remaining else DEFAULT_PROFILE
             self._open()
-            self.history()
+            self.history(switched=True)
             return f"Deleted profile {arg!r}."
         raise ValueError(f"unknown settings action {action!r}")
 

@@ -210,3 +210,25 @@ def test_day_labels() -> None:
     assert day_label(noon.isoformat(), local) == "Today"
     assert day_label(noon.isoformat(), local + timedelta(days=1)) == "Yesterday"
     assert day_label("2020-01-02T12:00:00+00:00", local).endswith("2020")
+
+
+def test_quick_ask_has_copy_and_open_in_window(qtbot: QtBot) -> None:
+    from lampdesk.ui.quick_ask import QuickAsk
+
+    popup = QuickAsk()
+    qtbot.addWidget(popup)
+    popup.show_text("Lentil soup.")
+    popup.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "Lentil soup."
+    with qtbot.waitSignal(popup.open_in_window, timeout=5_000):
+        popup.open_button.click()
+
+
+def test_hotkey_text_is_parsed_and_bad_keys_are_named() -> None:
+    from lampdesk.ui import hotkey
+
+    assert hotkey.parse("Ctrl+Shift+Space") == (["ctrl", "shift"], "Space")
+    with pytest.raises(hotkey.HotkeyError, match="Hyper"):
+        hotkey.parse("Hyper+K")
+    with pytest.raises(hotkey.HotkeyError, match="empty"):
+        hotkey.parse(" + ")

@@ -48,6 +48,7 @@ def test_ask_in_a_thread_then_list_search_export_rename_delete(cli: Cli) -> None
 
 
 def test_chat_keeps_one_thread_across_lines(cli: Cli) -> None:
+    assert cli("settings", "set", "max_tokens=12").returncode == 0
     command = [sys.executable, "-m", "lampdesk", "--data-dir", str(cli.data_dir), "chat"]
     done = subprocess.run(
         command,
@@ -55,7 +56,7 @@ def test_chat_keeps_one_thread_across_lines(cli: Cli) -> None:
         env={**cli.env, "LAMPDESK_PASSPHRASE": "correct horse battery staple"},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
     assert done.returncode == 0, done.stderr
