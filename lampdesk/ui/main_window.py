@@ -33,6 +33,7 @@ from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths, atomic_write
 from lampdesk.resident import ResidentServer
 from lampdesk.ui import hotkey, window_menus
+from lampdesk.ui.answer_settings import AnswerSettings
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.chat_view import ChatView
 from lampdesk.ui.first_run import FirstRun, FirstRunWizard
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
     thread_change_requested = Signal(str, int, str)
     #: Emitted once a stored conversation has been painted in the chat view.
     thread_shown = Signal(int)
+    generation_requested = Signal(dict)
     open_requested = Signal()
     feedback_requested = Signal(int, str)
     edit_answer_requested = Signal(int, str)
@@ -178,6 +180,10 @@ class MainWindow(QMainWindow):
         options = QHBoxLayout()
         options.addWidget(self.personalize)
         options.addWidget(self.temporary)
+        self.answer_length = QPushButton("Answer length…")
+        self.answer_length.setToolTip("Temperature and the answer length limit (next question)")
+        self.answer_length.clicked.connect(self.show_answer_settings)
+        options.addWidget(self.answer_length)
         options.addWidget(self.profile_button)
         options.addWidget(self.memories_button)
         options.addWidget(self.settings_button)
@@ -215,6 +221,10 @@ class MainWindow(QMainWindow):
         self.thread_change_requested.connect(self.worker.change_thread)
         self.worker.threads_loaded.connect(self._on_threads)
         self.worker.thread_loaded.connect(self._on_thread)
+        self.answer_settings = AnswerSettings(self)
+        self.generation_requested.connect(self.worker.generation)
+        self.answer_settings.save_requested.connect(self.generation_requested)
+        self.worker.generation_loaded.connect(self._on_generation)
         self.transcript.feedback_requested.connect(self.feedback_requested)
         self.transcript.regenerate_requested.connect(self.regenerate)
         self.transcript.continue_requested.connect(self.continue_answer)
@@ -479,6 +489,18 @@ class MainWindow(QMainWindow):
         self.settings_dialog.refresh_requested.emit()
 
     @Slot()
+    def show_answer_settings(self) -> None:
+        self.answer_settings.show()
+        self.answer_settings.raise_()
+        self.generation_requested.emit({})
+
+    @Slot(dict)
+    def _on_generation(self, state: dict[str, Any]) -> None:
+        self.answer_settings.show_state(state)
+        if "max_tokens" in state:
+            self.answer_length.setText(f"Answer length: {state['max_tokens']} tokens…")
+
+    @Slot()
     def show_memories(self) -> None:
         self.memory_browser.show()
         self.memory_browser.raise_()
@@ -519,6 +541,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_ready(self) -> None:
+        self.generation_requested.emit({})  # the answer length limit, shown
         if self.ask_button.isEnabled():
             self.status.setText(self.status.text().replace("loading the model…", "ready ·"))
         self.ready_shown.emit()

@@ -113,6 +113,9 @@ def install(window: MainWindow) -> FindBar:
     )
     _action(window, "&Edit", "&Find in chat…", "Ctrl+F").triggered.connect(find_bar.open)
     _action(window, "&Edit", "&Settings…", "Ctrl+,").triggered.connect(window.show_settings)
+    _action(window, "&Edit", "&Answer settings…", None).triggered.connect(
+        window.show_answer_settings
+    )
     sidebar = _action(window, "&View", "&Conversations", None)
     sidebar.setCheckable(True)
     sidebar.setChecked(True)

@@ -40,6 +40,7 @@ class AssistantWorker(QObject):
     settings_loaded = Signal(dict)  # models, budget, and a message after an action
     threads_loaded = Signal(dict)  # lampdesk.ui.thread_work.threads_state()
     thread_loaded = Signal(dict)  # {"thread_id", "turns"} (lampdesk.ui.thread_work)
+    generation_loaded = Signal(dict)  # {"temperature", "max_tokens", "message"}
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -144,6 +145,33 @@ class AssistantWorker(QObject):
             )
 
         self._guard(change)
+
+    @Slot(dict)
+    def generation(self, changes: dict[str, str]) -> None:
+        """The answer settings; with *changes*, validated and stored first (next question)."""
+
+        def apply() -> None:
+            session = self._open()
+            message = ""
+            if changes:
+                try:
+                    session.assistant.generation_settings(**changes)
+                except LampdeskError as exc:
+                    self.generation_loaded.emit({"message": str(exc)})
+                    return
+                for key, value in changes.items():
+                    session.profile.set_setting(f"gen.{key}", value)
+                message = "Saved: the next answer uses these settings."
+            current = session.assistant.generation_settings()
+            self.generation_loaded.emit(
+                {
+                    "temperature": current.temperature,
+                    "max_tokens": current.max_tokens,
+                    "message": message,
+                }
+            )
+
+        self._guard(apply)
 
     @Slot(int, str)
     def feedback(self, interaction_id: int, kind: str) -> None:

@@ -104,3 +104,21 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
         assert [t.question for t in turns][:2] == ["Name a fruit.", "Name a vegetable."]
     finally:
         session.close()
+
+
+def test_answer_settings_apply_to_the_next_question(qtbot: QtBot, data_dir: Path) -> None:
+    window = make_window(qtbot)
+    qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=WAIT)
+    with qtbot.waitSignal(window.worker.generation_loaded, timeout=WAIT):
+        window.show_answer_settings()
+    assert window.answer_settings.max_tokens.value() == 256  # the default, shown
+    window.answer_settings.max_tokens.setValue(5)
+    window.answer_settings.temperature.setValue(0.0)
+    with qtbot.waitSignal(window.worker.generation_loaded, timeout=WAIT) as saved:
+        window.answer_settings._save()
+    assert "next answer" in saved.args[0]["message"]
+    qtbot.waitUntil(lambda: "5 tokens" in window.answer_length.text(), timeout=WAIT)
+    result = ask(qtbot, window, "Write a long poem about rivers.")
+    assert result["max_tokens"] == 5 and result["tokens"] <= 5
+    assert result["stopped_by"] == "length"
+    window.shutdown()
