@@ -351,23 +351,30 @@ class MainWindow(QMainWindow):
             return f"Quick ask from anywhere: {keys}."
         return f"The system-wide hotkey is off: {problem}"
 
+    def _can_act(self) -> bool:
+        """Message actions need an idle assistant and a stored conversation."""
+        if not self.ask_button.isEnabled():
+            self.status.setText("LampDesk is still answering; try again in a moment.")
+            return False
+        return self.thread_id > 0
+
     @Slot()
     def regenerate(self) -> None:
         """The last answer again (the chat view's Regenerate)."""
-        if self.ask_button.isEnabled() and self.thread_id > 0:
+        if self._can_act():
             self.transcript.drop_last_exchange(keep_question=True)
             self._start("", None, "regenerate")
 
     @Slot()
     def continue_answer(self) -> None:
         """Go on with an answer the length limit stopped (the chat view's Continue)."""
-        if self.ask_button.isEnabled() and self.thread_id > 0:
+        if self._can_act():
             self._start(CONTINUE_QUESTION, None, "continue", shown="Continue")
 
     @Slot(str)
     def resend(self, question: str) -> None:
         """The last question, edited, asked again in place of the old one."""
-        if self.ask_button.isEnabled() and self.thread_id > 0:
+        if self._can_act():
             self.transcript.drop_last_exchange(keep_question=False)
             self._start(question, None, "edit")
 

@@ -62,6 +62,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert window.thread_id == thread_one
 
     # Regenerate: the last answer replaced, the thread still has two exchanges.
+    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
     old_last = window.transcript.messages[-1].interaction_id
     with qtbot.waitSignal(window.answer_shown, timeout=WAIT) as regenerated:
         window.transcript.messages[-1].regenerate_button.click()
@@ -69,6 +70,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert questions(window) == ["Name a fruit.", "Make it shorter."]
 
     # Edit-and-resend the last question.
+    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
     last_question = [m for m in window.transcript.messages if m.role == "user"][-1]
     last_question.edit_button.click()
     last_question.editor.setPlainText("Name a vegetable.")
@@ -78,6 +80,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert questions(window) == ["Name a fruit.", "Name a vegetable."]
 
     # Continue: a turn that goes on from the answer the limit stopped.
+    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
     with qtbot.waitSignal(window.answer_shown, timeout=WAIT) as continued:
         window.transcript.messages[-1].continue_button.click()
     assert {"role": "assistant", "content": edited.args[0]["answer"]} in continued.args[0][
@@ -86,6 +89,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert len(questions(window)) == 3
 
     # Feedback belongs to its own message and shows the state chosen.
+    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
     first_answer = window.transcript.messages[1]
     with qtbot.waitSignal(window.worker.feedback_saved, timeout=WAIT):
         first_answer.up.click()
