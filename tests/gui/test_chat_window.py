@@ -113,14 +113,13 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
 def test_answer_settings_apply_to_the_next_question(qtbot: QtBot, data_dir: Path) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=WAIT)
-    with qtbot.waitSignal(window.worker.generation_loaded, timeout=WAIT):
-        window.show_answer_settings()
+    window.show_answer_settings()
+    qtbot.waitUntil(lambda: "256 tokens" in window.answer_length.text(), timeout=WAIT)
     assert window.answer_settings.max_tokens.value() == 256  # the default, shown
     window.answer_settings.max_tokens.setValue(5)
     window.answer_settings.temperature.setValue(0.0)
-    with qtbot.waitSignal(window.worker.generation_loaded, timeout=WAIT) as saved:
-        window.answer_settings._save()
-    assert "next answer" in saved.args[0]["message"]
+    window.answer_settings._save()
+    qtbot.waitUntil(lambda: "next answer" in window.answer_settings.message.text(), timeout=WAIT)
     qtbot.waitUntil(lambda: "5 tokens" in window.answer_length.text(), timeout=WAIT)
     result = ask(qtbot, window, "Write a long poem about rivers.")
     assert result["max_tokens"] == 5 and result["tokens"] <= 5
