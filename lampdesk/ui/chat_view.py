@@ -63,6 +63,7 @@ class MessageWidget(QFrame):
     """One question or one answer."""
 
     feedback = Signal(int, str)
+    why = Signal(int)
     regenerate = Signal()
     continue_ = Signal()
     resend = Signal(str)
@@ -101,6 +102,8 @@ class MessageWidget(QFrame):
         self.continue_button.setToolTip("The answer length limit stopped it: go on")
         self.up = QPushButton("Fits me")
         self.down = QPushButton("Not for me")
+        self.why_button = QPushButton("Why this answer?")
+        self.why_button.clicked.connect(lambda: self.why.emit(self.interaction_id))
         self.edit_button = QPushButton("Edit")
         self.resend_button = QPushButton("Resend")
         self.regenerate_button.clicked.connect(self.regenerate)
@@ -111,6 +114,7 @@ class MessageWidget(QFrame):
             button.setCheckable(True)
             button.clicked.connect(lambda _=False, k=kind: self._react(k))
         for button in (
+            self.why_button,
             self.regenerate_button,
             self.continue_button,
             self.up,
@@ -132,7 +136,13 @@ class MessageWidget(QFrame):
         self._code_buttons()
 
     def rendered(self) -> str:
-        return self.body.toPlainText()
+        """The message as shown: its text, then its notes and "Why this answer?" if there."""
+        parts = [self.body.toPlainText()]
+        if not self.note.isHidden():
+            parts.append(self.note.text())
+        if not self.why_button.isHidden():
+            parts.append(self.why_button.text())
+        return "\n".join(parts)
 
     def _code_buttons(self) -> None:
         while self.code_row.count():
@@ -175,6 +185,7 @@ class MessageWidget(QFrame):
         recorded = self.interaction_id > 0
         self.up.setVisible(recorded)
         self.down.setVisible(recorded)
+        self.why_button.setVisible(recorded)
 
     def set_last(self, last: bool) -> None:
         """Regenerate (answers) and Edit (questions) belong to the last exchange only."""
@@ -218,6 +229,7 @@ class ChatView(QScrollArea):
     """The messages of one conversation, top to bottom."""
 
     feedback_requested = Signal(int, str)
+    why_requested = Signal(int)
     regenerate_requested = Signal()
     continue_requested = Signal()
     resend_requested = Signal(str)
@@ -267,6 +279,7 @@ class ChatView(QScrollArea):
         self.messages.append(message)
         if message.role == "assistant":
             message.feedback.connect(self.feedback_requested)
+            message.why.connect(self.why_requested)
             message.regenerate.connect(self.regenerate_requested)
             message.continue_.connect(self.continue_requested)
         else:

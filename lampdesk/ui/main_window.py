@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
         self.answer_settings.save_requested.connect(self.generation_requested)
         self.worker.generation_loaded.connect(self._on_generation)
         self.transcript.feedback_requested.connect(self.feedback_requested)
+        self.transcript.why_requested.connect(self._show_why)
         self.transcript.regenerate_requested.connect(self.regenerate)
         self.transcript.continue_requested.connect(self.continue_answer)
         self.transcript.resend_requested.connect(self.resend)
@@ -601,6 +602,13 @@ class MainWindow(QMainWindow):
             self._asker.show_text(result["answer"] or "(no answer)")
             self._asker = None
         self.answer_shown.emit(result)
+
+    @Slot(int)
+    def _show_why(self, interaction_id: int) -> None:
+        result = self._results.get(interaction_id)
+        if result is not None:
+            self.why.show_result(result)
+            self.why.setVisible(True)
 
     @Slot(int, str)
     def _on_feedback_saved(self, interaction_id: int, kind: str) -> None:
