@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +18,8 @@ from lampdesk.memory.decide import Existing, content_words, decide
 from lampdesk.memory.extract import Candidate, extract_by_rules
 from lampdesk.memory.learner import MemoryLearner
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
-from lampdesk.prompting import grounded, routing
-from lampdesk.prompting.builder import BuiltPrompt, PromptBuilder
+from lampdesk.prompting import grounded, limits, routing
+from lampdesk.prompting.builder import BuiltPrompt, HistoryTurn, PromptBuilder
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
 
@@ -63,6 +63,9 @@ class AskResult:
     mode: str = routing.FREE
     route: dict[str, Any] = field(default_factory=dict)
     grounding: dict[str, Any] | None = None
+    #: Why generation ended ("stop", "length" at the answer length limit, "cancel", ...).
+    stopped_by: str = ""
+    max_tokens: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,7 +95,13 @@ class AskResult:
             "mode": self.mode,
             "route": self.route,
             "grounding": self.grounding,
+            "stopped_by": self.stopped_by,
+            "max_tokens": self.max_tokens,
         }
+
+
+def _not_recorded(_interaction: Interaction) -> int:
+    return 0
 
 
 class Assistant:
@@ -183,12 +192,20 @@ class Assistant:
         learn: bool = True,
         quote: bool = False,
         mode: str | None = None,
+        history: Sequence[HistoryTurn] = (),
+        search_text: str | None = None,
+        record: bool = True,
     ) -> AskResult:
         """Answer *question*, streaming chunks to *on_chunk*; with *learn*, the exchange also
         feeds the memory loop (and a quick re-ask counts as feedback on the last answer). A
         question about the user's own facts is answered grounded, from the item that holds the
         answer (or "I don't know"), anything else freely (see prompting/routing.py); *mode*
-        ("grounded" or "free", or *quote* for "grounded") forces the choice."""
+        ("grounded" or "free", or *quote* for "grounded") forces the choice.
+
+        *history* holds a thread's earlier turns (see lampdesk/conversations.py) and
+        *search_text* what retrieval searches for instead of the bare question. Without
+        *record*, nothing of the exchange is stored (a temporary chat): no interaction, no
+        learning, no saved prompt state."""
         question = question.strip()
         if not question:
             raise UsageError("The question is empty.")
@@ -201,7 +218,8 @@ class Assistant:
         pinned = self.profile.pinned_texts() if personalize else []
         if pinned:
             attributes[PINNED_ATTRIBUTE] = "; ".join(pinned)
-        items = self.retriever.search(question, budget=self.retrieval_budget) if personalize else []
+        query = search_text or question
+        items = self.retriever.search(query, budget=self.retrieval_budget) if personalize else []
         if pinned:
             items = [item for item in items if item.text not in pinned]
         rules = self.profile.rules()
@@ -212,6 +230,7 @@ class Assistant:
         prompt = self.builder.build(
             route.prompt_question, attributes, items,
             rules=[*rules, *([stated] if stated else [])], personalize=personalize,
+            history=history,
         )  # fmt: skip
         restored = self.prefix_cache.restore(prompt.messages, prompt.stable_chars)
 
@@ -250,7 +269,7 @@ class Assistant:
         emit(blocker.flush())
         total_ms = (time.perf_counter() - started) * 1000
         cancelled = stats.stopped_by == "cancel"
-        if not cancelled:
+        if not cancelled and record:
             self.prefix_cache.save(prompt.messages, prompt.stable_chars)
 
         if not personalize:
@@ -262,9 +281,14 @@ class Assistant:
             note = None
 
         text = "".join(answer).strip()
+        learn = learn and record
         if learn:
             self._note_reask(question)
-        interaction_id = self.profile.record_interaction(
+        warnings = [self.engine.fallback_reason] if self.engine.fallback_reason else []
+        warnings += limits.cut_notes(prompt.dropped, self.builder.max_prompt_tokens)
+        warnings += filter(None, [limits.length_note(stats.stopped_by, settings.max_tokens)])
+        recorder = self.profile.record_interaction if record else _not_recorded
+        interaction_id = recorder(
             Interaction(
                 question=question,
                 answer=text,
@@ -308,14 +332,13 @@ class Assistant:
             blocked_terms=[*blocker.blocked, *guarded.rule_terms_fired()],
             dropped=prompt.dropped,
             prefix_restored=restored,
-            warnings=[
-                *([self.engine.fallback_reason] if self.engine.fallback_reason else []),
-                *guarded.warnings,
-            ],
+            warnings=[*warnings, *guarded.warnings],
             constraints=guarded.as_json(),
             mode=route.mode,
             route=route.as_json(),
             grounding=found.as_json() if found is not None else None,
+            stopped_by=stats.stopped_by,
+            max_tokens=settings.max_tokens,
         )
 
     def _grounded(

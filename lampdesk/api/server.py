@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -24,8 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from lampdesk.app import LampDesk, Session
+from lampdesk.conversations import history_from_messages, search_text
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.inference.engine import GenerationSettings
+from lampdesk.prompting.builder import HistoryTurn
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_QUEUED = 4  # generations waiting behind the running one
@@ -272,7 +274,14 @@ def create_app(service: ApiService) -> FastAPI:
             )
         try:
             result = await run_in_threadpool(
-                _ask, service, session, question, body.lampdesk.personalize, settings, None
+                _ask,
+                service,
+                session,
+                question,
+                body.lampdesk.personalize,
+                settings,
+                None,
+                history_from_messages(body.messages),
             )
         finally:
             service.leave()
@@ -285,7 +294,7 @@ def create_app(service: ApiService) -> FastAPI:
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": result.answer},
-                    "finish_reason": "stop",
+                    "finish_reason": "length" if result.stopped_by == "length" else "stop",
                 }
             ],
             "usage": {
@@ -306,10 +315,17 @@ def _ask(
     personalize: bool,
     settings: GenerationSettings,
     on_chunk: Callable[[str], None] | None,
+    history: Sequence[HistoryTurn] = (),
 ) -> Any:
     with service._generation:
         return session.assistant.ask(
-            question, personalize=personalize, settings=settings, on_chunk=on_chunk
+            question,
+            personalize=personalize,
+            settings=settings,
+            on_chunk=on_chunk,
+            # The request's earlier messages are the thread (lampdesk/conversations.py).
+            history=history,
+            search_text=search_text(question, history),
         )
 
 
@@ -343,7 +359,9 @@ async def _stream(
 
     def work() -> None:
         try:
-            result = _ask(service, session, question, body.lampdesk.personalize, settings, on_chunk)
+            history = history_from_messages(body.messages)
+            personalize = body.lampdesk.personalize
+            result = _ask(service, session, question, personalize, settings, on_chunk, history)
             loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
         except Exception as exc:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
@@ -369,7 +387,8 @@ async def _stream(
         if kind == "chunk":
             yield event({"content": value}, None, {})
         elif kind == "done":
-            yield event({}, "stop", {"lampdesk": _lampdesk_info(value)})
+            finish = "length" if value.stopped_by == "length" else "stop"
+            yield event({}, finish, {"lampdesk": _lampdesk_info(value)})
             break
         else:
             message = str(value) if isinstance(value, LampdeskError) else "internal error"

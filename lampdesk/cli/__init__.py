@@ -28,6 +28,7 @@ from lampdesk.cli import (
     model_cmds,
     profile_cmds,
     source_cmds,
+    thread_cmds,
     vault_cmds,
 )
 from lampdesk.cli.context import Context
@@ -53,6 +54,7 @@ COMMAND_MODULES = (
     eval_cmds,
     source_cmds,
     constraint_cmds,
+    thread_cmds,
 )
 
 
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: open profile. The others start or measure processes, read files or the terminal's own
 #: environment (export and import passphrases, paths relative to the terminal), or change keys.
 FORWARDED = frozenset(
-    {"ask", "remember", "memory", "history", "rule", "log", "settings", "constraint"}
+    {"ask", "remember", "memory", "history", "rule", "log", "settings", "constraint", "thread"}
 )
 FORWARDED_ACTIONS = {"profile": {"set", "unset", "show", "list"}, "template": {"show", "reset"}}
 ENV_NO_RESIDENT = "LAMPDESK_NO_RESIDENT"

@@ -8,6 +8,8 @@ import threading
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
+from lampdesk.cli.thread_cmds import add_thread_options, print_thread_note
+from lampdesk.conversations import Chat, TemporaryChat
 
 
 def register(commands: Any) -> None:
@@ -28,6 +30,7 @@ def register(commands: Any) -> None:
     )
     ask.add_argument("--max-tokens", help="overrides the profile's setting for this answer")
     ask.add_argument("--temperature", help="overrides the profile's setting for this answer")
+    add_thread_options(ask)
     ask.set_defaults(handler=ask_question)
 
     history = commands.add_parser("history", help="past questions and answers")
@@ -51,8 +54,10 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
 
     def work() -> None:
         try:
-            outcome["result"] = session.assistant.ask(
+            outcome["result"] = Chat(session.assistant).ask(
                 " ".join(args.question),
+                thread_id=args.thread,
+                temporary=TemporaryChat() if args.temporary else None,
                 personalize=not args.no_personalize,
                 on_chunk=None if args.json else write,
                 cancel=cancel,
@@ -74,11 +79,13 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
         worker.join()
     if "error" in outcome:
         raise outcome["error"]
-    result = outcome["result"]
+    answer = outcome["result"]
+    result = answer.result
     if args.json:
-        print_json(result.as_json())
+        print_json(answer.as_json())
         return 0
     print()
+    print_thread_note(answer)
     for warning in result.warnings:
         print(f"lampdesk: warning: {warning}", file=sys.stderr)
     if result.items:

@@ -2,9 +2,10 @@
 
 In one run, on the same model file and threads: raw llama-cpp-python answering a bare question
 (the baseline), LampDesk personalised (cold, a follow-up, and after a restart with the saved
-prefix), and LampDesk with personalisation off; and LampDesk personalised with constraint
-enforcement off (no logits processor, no final check), so that what enforcement costs shows as
-a ratio measured in the same run.
+prefix), LampDesk with personalisation off, the fifth turn of a conversation (its four
+earlier turns in the prompt), and LampDesk personalised with constraint enforcement off (no
+logits processor, no final check), so that what enforcement costs shows as a ratio measured in
+the same run.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ from lampdesk.retrieval.dense import Embedder
 
 QUESTION = "Suggest a dinner for tonight."
 FOLLOW_UP = "And what about lunch tomorrow?"
+#: A conversation: the fifth question is measured, with the four before it in its prompt.
+THREAD = (
+    QUESTION,
+    "Make it shorter.",
+    "Which of these is quickest?",
+    "Can I take it to work?",
+    "And what should I drink with it?",
+)
 PROFILE = [
     ("name", "Ana"),
     ("diet", "vegan"),
@@ -103,6 +112,7 @@ RUNS = (
     "unpersonalized",
     "unenforced_cold",
     "unenforced_followup",
+    "thread_turn5",
 )
 
 
@@ -149,6 +159,38 @@ def _lampdesk_task(
         engine.close()
 
 
+def _thread_task(
+    data: str, max_tokens: int, n_ctx: int, threads: int
+) -> dict[str, dict[str, float]]:
+    """The fifth turn of a conversation, in a fresh process and a fresh profile."""
+    from lampdesk.conversations import Chat
+
+    settings = GenerationSettings(max_tokens=max_tokens, temperature=0.0)
+    embedder = Embedder()
+    embedder.embed(["warm up"])
+    engine = Engine(n_ctx=n_ctx, n_threads=threads)
+    engine.load()
+    session = LampDesk(DataPaths.resolve(data), engine=engine, embedder=embedder).open()
+    try:
+        session.profile.set_attributes(PROFILE)
+        for memory in MEMORIES:
+            session.assistant.remember(memory)
+        session.assistant.index()
+        session.assistant.warm_up()
+        chat = Chat(session.assistant)
+        thread_id: int | None = None
+        for question in THREAD[:-1]:
+            thread_id = chat.ask(question, thread_id=thread_id, settings=settings).thread_id
+
+        def last() -> Any:
+            return chat.ask(THREAD[-1], thread_id=thread_id, settings=settings).result
+
+        return {"thread_turn5": _lampdesk_run(last)}
+    finally:
+        session.close()
+        engine.close()
+
+
 def _round(max_tokens: int, n_ctx: int, threads: int) -> dict[str, dict[str, float]]:
     """One measurement of every run, each in a fresh process, in a fresh profile."""
     spawn = multiprocessing.get_context("spawn")
@@ -161,10 +203,11 @@ def _round(max_tokens: int, n_ctx: int, threads: int) -> dict[str, dict[str, flo
             (_lampdesk_task, (data, ("personalized_restart",))),
             (_lampdesk_task, (str(Path(tmp) / "bare"), ("unpersonalized",))),
             (_lampdesk_task, (str(Path(tmp) / "free"), ("unenforced_cold", "unenforced_followup"))),
+            (_thread_task, (str(Path(tmp) / "thread"),)),
         ]
         for task, args in tasks:
             progress.note(f"bench inference: {task.__name__.strip('_')} {args[-1]}")
-            if task is _lampdesk_task:
+            if task in (_lampdesk_task, _thread_task):
                 args = (*args, max_tokens, n_ctx, threads)
             with ProcessPoolExecutor(1, mp_context=spawn) as pool:
                 runs.update(pool.submit(task, *args).result())
@@ -190,6 +233,7 @@ def run(max_tokens: int = 64, n_ctx: int = 2048, rounds: int = 3) -> dict[str, A
         "followup_ttft_vs_raw": report["personalized_followup"]["ttft_ms"] / raw["ttft_ms"],
         "restart_ttft_vs_raw": report["personalized_restart"]["ttft_ms"] / raw["ttft_ms"],
         "cold_ttft_vs_raw": report["personalized_cold"]["ttft_ms"] / raw["ttft_ms"],
+        "thread_turn5_ttft_vs_raw": report["thread_turn5"]["ttft_ms"] / raw["ttft_ms"],
         "tok_per_s_vs_raw": report["personalized_followup"]["tok_per_s"] / raw["tok_per_s"]
         if raw["tok_per_s"]
         else 0.0,

@@ -21,6 +21,8 @@ Message = dict[str, str]
 TokenCounter = Callable[[Sequence[Message]], int]
 DEFAULT_TONE = "clear and friendly"
 ELLIPSIS = " […] "
+#: A long question is cut rather than the profile dropped, as long as this much of it fits.
+MIN_QUESTION_CHARS = 200
 
 
 @dataclass
@@ -33,6 +35,17 @@ class BuiltPrompt:
     stable_chars: int = 0
     rules: list[Rule] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    """An earlier exchange of the thread, as it goes back into the prompt: its question with
+    the items first shown with it (``(id, text)``), and its answer."""
+
+    question: str
+    answer: str
+    items: tuple[tuple[int, str], ...] = ()
+    interaction_id: int = 0
 
 
 def _approximate_tokens(messages: Sequence[Message]) -> int:
@@ -77,8 +90,16 @@ class PromptBuilder:
         attributes: Mapping[str, str],
         items: Sequence[RetrievedItem],
         rules: Sequence[Rule],
+        history: Sequence[HistoryTurn] = (),
     ) -> tuple[list[Message], int]:
-        values = self.values(attributes, items, rules)
+        # An item already in an earlier turn of the prompt is in the context: not repeated.
+        shown: set[int] = set()
+        turns: list[tuple[HistoryTurn, tuple[tuple[int, str], ...]]] = []
+        for turn in history:
+            new = tuple((i, text) for i, text in turn.items if i not in shown)
+            shown.update(i for i, _ in new)
+            turns.append((turn, new))
+        values = self.values(attributes, [i for i in items if i.id not in shown], rules)
         stable = [self.template.render("persona", values)]
         if rules:
             stable.append(self.template.render("rules", values))
@@ -91,11 +112,25 @@ class PromptBuilder:
         for user, assistant in self.template.examples:
             messages.append({"role": "user", "content": user.format_map(values)})
             messages.append({"role": "assistant", "content": assistant.format_map(values)})
+        # The thread's earlier turns, each as it was sent, so the previous turn's evaluated
+        # state is a prefix of this prompt.
+        for turn, new in turns:
+            content = self._turn_question(turn.question, new, values)
+            messages.append({"role": "user", "content": content})
+            messages.append({"role": "assistant", "content": turn.answer})
         # The volatile parts come last: what was retrieved for this question, then the question.
-        volatile = [self.template.render("items", values)] if items else []
+        volatile = [self.template.render("items", values)] if values["items"] else []
         question_text = "\n\n".join([*volatile, question.strip()])
         messages.append({"role": "user", "content": question_text})
         return messages, len(system)
+
+    def _turn_question(
+        self, question: str, items: Sequence[tuple[int, str]], values: Mapping[str, str]
+    ) -> str:
+        if not items:
+            return question
+        listed = "\n".join(f"- {text}" for _, text in sorted(items))
+        return "\n\n".join([self.template.render("items", {**values, "items": listed}), question])
 
     def build(
         self,
@@ -105,15 +140,21 @@ class PromptBuilder:
         *,
         rules: Sequence[Rule] = (),
         personalize: bool = True,
+        history: Sequence[HistoryTurn] = (),
     ) -> BuiltPrompt:
-        """Messages that fit the budget; cuts items, then attributes, then the question."""
+        """Messages that fit the budget; cuts items, then the thread's oldest turns, then the
+        question; the attributes only when even a cut question leaves no room for them."""
         if not personalize:
             attributes, items = {}, []
+            history = [HistoryTurn(t.question, t.answer, (), t.interaction_id) for t in history]
         kept_items, kept_attributes = list(items), dict(attributes)
+        kept_history = list(history)
         dropped: list[dict[str, Any]] = []
 
         def fits() -> tuple[list[Message], int, int, bool]:
-            messages, stable = self._messages(question, kept_attributes, kept_items, rules)
+            messages, stable = self._messages(
+                question, kept_attributes, kept_items, rules, kept_history
+            )
             tokens = self.count_tokens(messages)
             return messages, stable, tokens, tokens <= self.max_prompt_tokens
 
@@ -122,7 +163,20 @@ class PromptBuilder:
             item = kept_items.pop()  # the least relevant first
             dropped.append({"what": "item", "id": item.id, "reason": "token budget"})
             messages, stable, tokens, ok = fits()
-        while not ok and len(kept_attributes) > 1:
+        while not ok and kept_history:
+            turn = kept_history.pop(0)  # the oldest first
+            dropped.append(
+                {"what": "turn", "interaction_id": turn.interaction_id, "reason": "token budget"}
+            )
+            messages, stable, tokens, ok = fits()
+        # The profile is not given up for a long question: the question is cut first, unless
+        # not even MIN_QUESTION_CHARS of it fit beside the profile.
+        least = self._cut(question, min(len(question), MIN_QUESTION_CHARS))
+        while (
+            not ok
+            and len(kept_attributes) > 1
+            and not self._fits(least, kept_attributes, kept_items, rules)
+        ):
             key = next(k for k in reversed(kept_attributes) if k != "name")
             del kept_attributes[key]
             dropped.append({"what": "attribute", "key": key, "reason": "token budget"})
@@ -148,12 +202,10 @@ class PromptBuilder:
         """The longest head-and-tail cut of *question* that fits (binary search on length)."""
 
         def cut(keep: int) -> str:
-            head = keep * 2 // 3
-            return question[:head] + ELLIPSIS + question[len(question) - (keep - head) :]
+            return self._cut(question, keep)
 
         def fits(text: str) -> bool:
-            messages, _ = self._messages(text, attributes, items, rules)
-            return self.count_tokens(messages) <= self.max_prompt_tokens
+            return self._fits(text, attributes, items, rules)
 
         low, high = 0, len(question)
         if not fits(cut(0)):
@@ -168,3 +220,18 @@ class PromptBuilder:
             else:
                 high = middle - 1
         return cut(low)
+
+    @staticmethod
+    def _cut(question: str, keep: int) -> str:
+        head = keep * 2 // 3
+        return question[:head] + ELLIPSIS + question[len(question) - (keep - head) :]
+
+    def _fits(
+        self,
+        question: str,
+        attributes: Mapping[str, str],
+        items: Sequence[RetrievedItem],
+        rules: Sequence[Rule],
+    ) -> bool:
+        messages, _ = self._messages(question, attributes, items, rules)
+        return self.count_tokens(messages) <= self.max_prompt_tokens

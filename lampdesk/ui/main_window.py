@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor, QTextDocumentFragment
+from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -19,23 +18,25 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMainWindow,
     QPushButton,
     QSplitter,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from lampdesk.app import LampDesk
 from lampdesk.cli import resident_runner
+from lampdesk.conversations import CONTINUE_QUESTION
 from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths, atomic_write
 from lampdesk.resident import ResidentServer
+from lampdesk.ui import hotkey, window_menus
+from lampdesk.ui.answer_settings import AnswerSettings
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
 from lampdesk.ui.backup_tab import offer_restore
+from lampdesk.ui.chat_view import ChatView
 from lampdesk.ui.first_run import FirstRun, FirstRunWizard
 from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.model_catalog_dialog import ModelCatalogDialog
@@ -43,6 +44,8 @@ from lampdesk.ui.profile_editor import ProfileEditor
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.settings_dialog import SettingsDialog
 from lampdesk.ui.sources_dialog import SourcesDialog
+from lampdesk.ui.thread_work import NEW_THREAD, TEMPORARY_THREAD
+from lampdesk.ui.threads_sidebar import THREAD_ROLE, ThreadsSidebar
 from lampdesk.ui.why_panel import WhyPanel
 from lampdesk.ui.workers import AssistantWorker
 from lampdesk.vault.keys import (
@@ -60,6 +63,13 @@ QUICK_ASK_SHORTCUT = "Ctrl+Shift+Space"
 
 class MainWindow(QMainWindow):
     ask_requested = Signal(str, bool)
+    ask_thread_requested = Signal(str, bool, int, str)
+    threads_requested = Signal(str)
+    open_thread_requested = Signal(int)
+    thread_change_requested = Signal(str, int, str)
+    #: Emitted once a stored conversation has been painted in the chat view.
+    thread_shown = Signal(int)
+    generation_requested = Signal(dict)
     open_requested = Signal()
     feedback_requested = Signal(int, str)
     edit_answer_requested = Signal(int, str)
@@ -86,19 +96,20 @@ class MainWindow(QMainWindow):
         self.resize(1000, 620)
         self._pending = ""
         self._answer = ""
-        self._answer_start = 0
+        self._answering = False
         self._shut_down = False
         self._results: dict[int, dict[str, Any]] = {}
         self.last_result: dict[str, Any] | None = None
         self._asker: QuickAsk | None = None  # who asked the running question, if not the window
 
-        self.transcript = QTextBrowser()
-        self.transcript.setOpenLinks(False)
-        self.transcript.anchorClicked.connect(self._on_link)
+        #: The conversation asked in (NEW_THREAD until its first answer, TEMPORARY_THREAD).
+        self.thread_id = NEW_THREAD
+        self._quick_thread = NEW_THREAD
+        self.transcript = ChatView()
         self.why = WhyPanel()
-        self.conversations = QListWidget()
-        self.conversations.setToolTip("Earlier questions: click one to read it again")
-        self.conversations.itemClicked.connect(self._show_exchange)
+        self.sidebar = ThreadsSidebar()
+        self.conversations = self.sidebar.list
+        self.conversations.setToolTip("Your conversations: click one to go on with it")
         self.profiles = QComboBox()
         self.profiles.setToolTip("Switch profile")
         self.profiles.activated.connect(self._switch_profile)
@@ -106,7 +117,7 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.profiles)
-        left_layout.addWidget(self.conversations, 1)
+        left_layout.addWidget(self.sidebar, 1)
         self._exchanges: dict[int, dict[str, Any]] = {}
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -140,6 +151,11 @@ class MainWindow(QMainWindow):
         self.memories_button.setToolTip("See, edit, pin and forget what LampDesk remembers")
         self.personalize = QCheckBox("Use my profile")
         self.personalize.setChecked(True)
+        self.temporary = QCheckBox("Temporary chat")
+        self.temporary.setToolTip(
+            "Uses your profile, but nothing of it is stored and LampDesk learns nothing from it"
+        )
+        self.temporary.toggled.connect(self._toggle_temporary)
         self.api_toggle = QCheckBox(f"Personal API for other programs (127.0.0.1:{API_PORT})")
         self.api_toggle.setToolTip(
             "Off by default. Only programs on this computer, with the token."
@@ -167,6 +183,11 @@ class MainWindow(QMainWindow):
         layout.addLayout(row)
         options = QHBoxLayout()
         options.addWidget(self.personalize)
+        options.addWidget(self.temporary)
+        self.answer_length = QPushButton("Answer length…")
+        self.answer_length.setToolTip("Temperature and the answer length limit (next question)")
+        self.answer_length.clicked.connect(self.show_answer_settings)
+        options.addWidget(self.answer_length)
         options.addWidget(self.profile_button)
         options.addWidget(self.memories_button)
         options.addWidget(self.settings_button)
@@ -198,6 +219,29 @@ class MainWindow(QMainWindow):
         self.worker = AssistantWorker(self.lampdesk, profile, first_run)
         self.worker.moveToThread(self.thread_)
         self.ask_requested.connect(self.worker.ask)
+        self.ask_thread_requested.connect(self.worker.ask_in_thread)
+        self.threads_requested.connect(self.worker.threads)
+        self.open_thread_requested.connect(self.worker.open_thread)
+        self.thread_change_requested.connect(self.worker.change_thread)
+        self.worker.threads_loaded.connect(self._on_threads)
+        self.worker.thread_loaded.connect(self._on_thread)
+        self.answer_settings = AnswerSettings(self)
+        self.generation_requested.connect(self.worker.generation)
+        self.answer_settings.save_requested.connect(self.generation_requested)
+        self.worker.generation_loaded.connect(self._on_generation)
+        self.transcript.feedback_requested.connect(self.feedback_requested)
+        self.transcript.why_requested.connect(self._show_why)
+        self.transcript.regenerate_requested.connect(self.regenerate)
+        self.transcript.continue_requested.connect(self.continue_answer)
+        self.transcript.resend_requested.connect(self.resend)
+        self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.thread_selected.connect(self.open_thread)
+        self.sidebar.search_requested.connect(self.threads_requested)
+        self.sidebar.rename_requested.connect(
+            lambda thread_id, title: self.thread_change_requested.emit("rename", thread_id, title)
+        )
+        self.sidebar.delete_requested.connect(self._delete_thread)
+        self.sidebar.export_requested.connect(self._export_thread)
         self.open_requested.connect(self.worker.open_profile)
         self.feedback_requested.connect(self.worker.feedback)
         self.worker.opened.connect(self._on_opened)
@@ -245,6 +289,7 @@ class MainWindow(QMainWindow):
 
         self.quick_ask = QuickAsk(self)
         self.quick_ask.asked.connect(self._on_quick_ask)
+        self.quick_ask.open_in_window.connect(self._quick_ask_in_window)
         self.tray = Tray(self, self.quick_ask, self.quit_app)
         self._paths = paths
         self.close_to_tray = QCheckBox("Keep running in the tray when closed")
@@ -265,6 +310,13 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         QShortcut(QKeySequence("Escape"), self, self.stop)
         QShortcut(QKeySequence(QUICK_ASK_SHORTCUT), self, self.quick_ask.popup)
+        self.find_bar = window_menus.install(self)
+        self.hotkey: hotkey.GlobalHotkey | None = None
+        if QApplication.platformName() == "xcb":  # a real X11 display (not offscreen tests)
+            self.set_hotkey(
+                self._window_settings().get(hotkey.HOTKEY_SETTING) or QUICK_ASK_SHORTCUT
+            )
+        layout.insertWidget(1, self.find_bar)
         self.open_requested.emit()
 
     # -- asking ------------------------------------------------------------------------------
@@ -276,15 +328,145 @@ class MainWindow(QMainWindow):
             self.question.clear()
             self._start(question, None)
 
-    def _start(self, question: str, asker: QuickAsk | None) -> None:
+    def _start(
+        self, question: str, asker: QuickAsk | None, how: str = "ask", shown: str | None = None
+    ) -> None:
         self._answer = ""
+        self._answering = True
         self._asker = asker
         self.ask_button.setEnabled(False)
         self.status.setText("Thinking…")
-        self.transcript.append(f"<p><b>You:</b> {html.escape(question)}</p>")
-        self.transcript.append("<b>LampDesk:</b> ")
-        self._answer_start = self._end_position()
-        self.ask_requested.emit(question, self.personalize.isChecked())
+        thread = self.thread_id
+        if asker is not None:  # quick ask keeps its own short conversation, in its popup
+            thread = self._quick_thread
+        else:
+            if how != "regenerate":
+                self.transcript.add_question(shown or question)
+            self.transcript.start_answer()
+        self.ask_thread_requested.emit(question, self.personalize.isChecked(), thread, how)
+
+    def set_hotkey(self, keys: str) -> str:
+        """Take *keys* as the system-wide quick-ask hotkey; what happened, in words."""
+        if self.hotkey is None:
+            self.hotkey, problem = hotkey.install(self.quick_ask.popup, keys)
+        else:
+            try:
+                self.hotkey.start(keys)
+                problem = None
+            except hotkey.HotkeyError as exc:
+                problem = str(exc)
+        if problem is None:
+            self._paths.ensure_root()
+            settings = {**self._window_settings(), hotkey.HOTKEY_SETTING: keys}
+            atomic_write(self._paths.window_settings_file, json.dumps(settings))
+            return f"Quick ask from anywhere: {keys}."
+        return f"The system-wide hotkey is off: {problem}"
+
+    def _can_act(self) -> bool:
+        """Message actions need an idle assistant and a stored conversation."""
+        if not self.ask_button.isEnabled():
+            self.status.setText("LampDesk is still answering; try again in a moment.")
+            return False
+        return self.thread_id > 0
+
+    @Slot()
+    def regenerate(self) -> None:
+        """The last answer again (the chat view's Regenerate)."""
+        if self._can_act():
+            self.transcript.drop_last_exchange(keep_question=True)
+            self._start("", None, "regenerate")
+
+    @Slot()
+    def continue_answer(self) -> None:
+        """Go on with an answer the length limit stopped (the chat view's Continue)."""
+        if self._can_act():
+            self._start(CONTINUE_QUESTION, None, "continue", shown="Continue")
+
+    @Slot(str)
+    def resend(self, question: str) -> None:
+        """The last question, edited, asked again in place of the old one."""
+        if self._can_act():
+            self.transcript.drop_last_exchange(keep_question=False)
+            self._start(question, None, "edit")
+
+    @Slot()
+    def new_chat(self) -> None:
+        self.thread_id = TEMPORARY_THREAD if self.temporary.isChecked() else NEW_THREAD
+        self.transcript.clear()
+        self.sidebar.list.clearSelection()
+        self.question.setFocus()
+        if self.temporary.isChecked():
+            self.thread_change_requested.emit("temporary", 0, "")
+
+    @Slot(bool)
+    def _toggle_temporary(self, on: bool) -> None:
+        self.new_chat()
+        self.status.setText(
+            "Temporary chat: nothing is stored, nothing is learned." if on else "New chat."
+        )
+
+    @Slot(int)
+    def open_thread(self, thread_id: int) -> None:
+        if thread_id < 0:  # an exchange outside any conversation: shown, not continued
+            exchange = self._exchanges.get(-thread_id)
+            if exchange is not None:
+                self.transcript.show_turns(
+                    [{**exchange, "interaction_id": exchange["id"], "reaction": ""}]
+                )
+                self.thread_id = NEW_THREAD
+            return
+        self.open_thread_requested.emit(thread_id)
+
+    @Slot(dict)
+    def _on_thread(self, state: dict[str, Any]) -> None:
+        if not self.ask_button.isEnabled():
+            return  # an answer is streaming into the view: switching waits for it
+        if self.temporary.isChecked():
+            self.temporary.setChecked(False)
+        self.thread_id = int(state["thread_id"])
+        self.transcript.show_turns(state["turns"])
+        self.setWindowTitle(f"{state['title']} — LampDesk")
+        self.thread_shown.emit(self.thread_id)
+
+    @Slot(dict)
+    def _on_threads(self, state: dict[str, Any]) -> None:
+        self.sidebar.show_threads(state["threads"], self.thread_id)
+        others = [e for e in state.get("others", []) if not state.get("search")]
+        self._exchanges.update({int(e["id"]): e for e in others})
+        if others:
+            header = QListWidgetItem("Other exchanges")
+            header.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.conversations.addItem(header)
+        for exchange in others:
+            item = QListWidgetItem(str(exchange["question"])[:80])
+            item.setToolTip(f"{exchange['created_at'][:16].replace('T', ' ')}")
+            item.setData(THREAD_ROLE, -int(exchange["id"]))
+            self.conversations.addItem(item)
+        if state.get("message"):
+            self.status.setText(str(state["message"]))
+
+    @Slot(int)
+    def _delete_thread(self, thread_id: int) -> None:
+        if thread_id == self.thread_id:
+            self.new_chat()
+        self.thread_change_requested.emit("delete", thread_id, "")
+
+    @Slot(int)
+    def _export_thread(self, thread_id: int) -> None:
+        path = window_menus.export_path(self)
+        if path:
+            self.thread_change_requested.emit("export", thread_id, path)
+
+    @Slot()
+    def _quick_ask_in_window(self) -> None:
+        """Go on with the popup's conversation in the window."""
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        if self._quick_thread > 0 and self.ask_button.isEnabled():
+            self.quick_ask.hide()
+            self.open_thread(self._quick_thread)
+            self._quick_thread = NEW_THREAD  # the popup starts afresh next time
 
     @Slot(str)
     def _on_quick_ask(self, question: str) -> None:
@@ -333,6 +515,18 @@ class MainWindow(QMainWindow):
         self.settings_dialog.refresh_requested.emit()
 
     @Slot()
+    def show_answer_settings(self) -> None:
+        self.answer_settings.show()
+        self.answer_settings.raise_()
+        self.generation_requested.emit({})
+
+    @Slot(dict)
+    def _on_generation(self, state: dict[str, Any]) -> None:
+        self.answer_settings.show_state(state)
+        if "max_tokens" in state:
+            self.answer_length.setText(f"Answer length: {state['max_tokens']} tokens…")
+
+    @Slot()
     def show_memories(self) -> None:
         self.memory_browser.show()
         self.memory_browser.raise_()
@@ -351,25 +545,18 @@ class MainWindow(QMainWindow):
         self.profiles.clear()
         self.profiles.addItems(history["profiles"])
         self.profiles.setCurrentText(history["profile"])
-        self.conversations.clear()
         self._exchanges = {int(e["id"]): e for e in history["exchanges"]}
-        for exchange in history["exchanges"]:
-            item = QListWidgetItem(exchange["question"][:80])
-            item.setToolTip(f"{exchange['created_at'][:16].replace('T', ' ')}")
-            item.setData(Qt.ItemDataRole.UserRole, int(exchange["id"]))
-            self.conversations.addItem(item)
+        if history.get("switched"):
+            self.new_chat()
+        self._on_threads(history["threads"])
         self.history_shown.emit()
 
     @Slot(QListWidgetItem)
     def _show_exchange(self, item: QListWidgetItem) -> None:
-        exchange = self._exchanges.get(int(item.data(Qt.ItemDataRole.UserRole)))
-        if exchange is None:
-            return
-        self.transcript.append(f"<p><b>You:</b> {html.escape(exchange['question'])}</p>")
-        self.transcript.append("<p><b>LampDesk:</b></p>")
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(exchange["answer"] or "…"))
+        """An entry of the sidebar clicked: its conversation (or lone exchange) shown."""
+        value = item.data(THREAD_ROLE)
+        if value is not None:
+            self.open_thread(int(value))
 
     @Slot(int)
     def _switch_profile(self, index: int) -> None:
@@ -380,6 +567,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_ready(self) -> None:
+        self.generation_requested.emit({})  # the answer length limit, shown
         if self.ask_button.isEnabled():
             self.status.setText(self.status.text().replace("loading the model…", "ready ·"))
         self.ready_shown.emit()
@@ -392,23 +580,22 @@ class MainWindow(QMainWindow):
     def _flush(self) -> None:
         if self._pending:
             self._answer += self._pending
-            cursor = self.transcript.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(self._pending)
             self._pending = ""
-            self.transcript.ensureCursorVisible()
             if self._asker is not None:
                 self._asker.show_text(self._answer)
-
-    def _end_position(self) -> int:
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor.position()
+            else:
+                self.transcript.stream(self._answer)
 
     @Slot(dict)
     def _on_answered(self, result: dict[str, Any]) -> None:
         self._flush()
-        self._render_markdown(result["answer"])
+        self._answering = False
+        if self._asker is None:
+            self.transcript.finish_answer(result)
+        if self._asker is not None:
+            self._quick_thread = int(result.get("thread_id", NEW_THREAD))
+        elif self.thread_id != TEMPORARY_THREAD:
+            self.thread_id = int(result.get("thread_id", NEW_THREAD))
         interaction_id = result["interaction_id"]
         self._results[interaction_id] = result
         self._exchanges[interaction_id] = {
@@ -416,13 +603,7 @@ class MainWindow(QMainWindow):
             "question": result["question"],
             "answer": result["answer"],
         }
-        item = QListWidgetItem(result["question"][:80])
-        item.setData(Qt.ItemDataRole.UserRole, interaction_id)
-        self.conversations.insertItem(0, item)
         self.last_result = result
-        self.transcript.append(
-            f"<p><small><a href='why:{interaction_id}'>Why this answer?</a></small></p>"
-        )
         self.why.show_result(result)
         self.thumbs_up.setEnabled(True)
         self.thumbs_down.setEnabled(True)
@@ -432,30 +613,24 @@ class MainWindow(QMainWindow):
         first = result["ttft_ms"]
         timing = f"first word after {first / 1000:.1f} s" if first is not None else "no output"
         stopped = " · stopped" if result["cancelled"] else ""
+        if result.get("stopped_by") == "length":
+            stopped = f" · stopped at the answer length limit ({result.get('max_tokens')} tokens)"
         self.status.setText(f"{note} · {result['tokens']} tokens · {timing}{stopped}")
         if self._asker is not None:
             self._asker.show_text(result["answer"] or "(no answer)")
             self._asker = None
         self.answer_shown.emit(result)
 
-    def _render_markdown(self, answer: str) -> None:
-        """Replace the streamed plain text with the answer rendered from Markdown."""
-        if not answer:
-            return
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(self._answer_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(answer))
-
-    @Slot(QUrl)
-    def _on_link(self, url: QUrl) -> None:
-        if url.scheme() == "why":
-            result = self._results.get(int(url.path() or url.toString().split(":", 1)[1]))
-            if result is not None:
-                self.why.show_result(result)
+    @Slot(int)
+    def _show_why(self, interaction_id: int) -> None:
+        result = self._results.get(interaction_id)
+        if result is not None:
+            self.why.show_result(result)
+            self.why.setVisible(True)
 
     @Slot(int, str)
     def _on_feedback_saved(self, interaction_id: int, kind: str) -> None:
+        self.transcript.show_reaction(interaction_id, kind)
         if kind == "edit":
             self.status.setText(f"Thanks: your version of answer {interaction_id} is kept.")
             return
@@ -465,7 +640,12 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._flush()
-        self.transcript.append(f"<p style='color:#b00020'>{html.escape(message)}</p>")
+        if not self._answering or self._asker is not None:
+            self.transcript.start_answer()  # a message of its own, not on an earlier answer
+        self._answering = False
+        self.transcript.finish_answer(
+            {"answer": self._answer, "warnings": [message], "interaction_id": 0}
+        )
         self.status.setText(message.splitlines()[0])
         if self._asker is not None:
             self._asker.show_text(message.splitlines()[0])
@@ -549,6 +729,8 @@ class MainWindow(QMainWindow):
             self.sources.shutdown()
         if self.model_catalog is not None:
             self.model_catalog.shutdown()
+        if self.hotkey is not None:
+            self.hotkey.stop()
         self.worker.cancel()
         self.thread_.quit()
         self.thread_.wait()

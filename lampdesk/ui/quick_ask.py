@@ -6,13 +6,15 @@ from collections.abc import Callable
 from importlib import resources
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QDialog,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
+    QPushButton,
     QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
@@ -29,6 +31,8 @@ class QuickAsk(QDialog):
     """Ask without opening the main window; the answer streams into the popup."""
 
     asked = Signal(str)
+    #: "Open in window": go on with the popup's conversation in the main window.
+    open_in_window = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,9 +44,18 @@ class QuickAsk(QDialog):
         self.answer = QLabel("")
         self.answer.setWordWrap(True)
         self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.clicked.connect(self.copy)
+        self.open_button = QPushButton("Open in window")
+        self.open_button.clicked.connect(self.open_in_window)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.question)
         layout.addWidget(self.answer, 1)
+        layout.addLayout(buttons)
         self.question.returnPressed.connect(self._submit)
 
     @Slot()
@@ -61,6 +74,12 @@ class QuickAsk(QDialog):
 
     def show_text(self, text: str) -> None:
         self.answer.setText(text)
+
+    @Slot()
+    def copy(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(self.answer.text())
 
 
 class Tray:

@@ -11,12 +11,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from lampdesk.app import RETRIEVAL_BUDGET_SETTING, LampDesk, Session
+from lampdesk.conversations import TemporaryChat
 from lampdesk.errors import DamagedProfileError, KeyUnavailableError, LampdeskError, WrongKeyError
 from lampdesk.inference.models import MAX_CONTEXT, EngineOptions
 from lampdesk.memory.browse import snapshot
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.profile_edit import apply_changes, profile_state
+from lampdesk.ui import thread_work
 from lampdesk.ui.first_run import FirstRun
 from lampdesk.vault import backup, portable, recovery
 from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry
@@ -42,6 +44,9 @@ class AssistantWorker(QObject):
     history_loaded = Signal(dict)  # {"profile", "profiles", "exchanges"}
     settings_loaded = Signal(dict)  # models, budget, and a message after an action
     damaged = Signal(str)  # the profile's database is damaged: offer to restore a backup
+    threads_loaded = Signal(dict)  # lampdesk.ui.thread_work.threads_state()
+    thread_loaded = Signal(dict)  # {"thread_id", "turns"} (lampdesk.ui.thread_work)
+    generation_loaded = Signal(dict)  # {"temperature", "max_tokens", "message"}
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -50,6 +55,7 @@ class AssistantWorker(QObject):
         self._app: LampDesk | None = app
         self._session: Session | None = None
         self._cancel = threading.Event()
+        self._temporary = TemporaryChat()
 
     def _open(self) -> Session:
         if self._app is None:
@@ -97,6 +103,82 @@ class AssistantWorker(QObject):
         )
         self.answered.emit(result.as_json())
 
+    @Slot(str, bool, int, str)
+    def ask_in_thread(self, question: str, personalize: bool, thread_id: int, how: str) -> None:
+        """Ask in a conversation (0: a new one, -1: the temporary chat); *how* is "ask",
+        "regenerate", "continue" or "edit" (see lampdesk/ui/thread_work.py)."""
+        self._cancel.clear()
+        self.busy.emit(True)
+        try:
+            self._guard(lambda: self._ask_in_thread(question, personalize, thread_id, how))
+        finally:
+            self.busy.emit(False)
+
+    def _ask_in_thread(self, question: str, personalize: bool, thread_id: int, how: str) -> None:
+        session = self._open()
+        answer = thread_work.ask(
+            session, self._temporary, question, personalize, thread_id, how,
+            self.chunk.emit, self._cancel,
+        )  # fmt: skip
+        self.answered.emit(answer)
+        self.threads_loaded.emit(thread_work.threads_state(session, answer["thread_id"]))
+
+    @Slot(str)
+    def threads(self, search: str) -> None:
+        self._guard(
+            lambda: self.threads_loaded.emit(thread_work.threads_state(self._open(), None, search))
+        )
+
+    @Slot(int)
+    def open_thread(self, thread_id: int) -> None:
+        self._guard(
+            lambda: self.thread_loaded.emit(thread_work.thread_state(self._open(), thread_id))
+        )
+
+    @Slot(str, int, str)
+    def change_thread(self, action: str, thread_id: int, argument: str) -> None:
+        """Rename, delete or export (to the file *argument*) a conversation; a new temporary
+        chat ("temporary", 0, "on"/"off") forgets the last one."""
+
+        def change() -> None:
+            if action == "temporary":
+                self._temporary.turns.clear()
+                return
+            session = self._open()
+            message = thread_work.change(session, action, thread_id, argument)
+            self.threads_loaded.emit(
+                {**thread_work.threads_state(session, None), "message": message}
+            )
+
+        self._guard(change)
+
+    @Slot(dict)
+    def generation(self, changes: dict[str, str]) -> None:
+        """The answer settings; with *changes*, validated and stored first (next question)."""
+
+        def apply() -> None:
+            session = self._open()
+            message = ""
+            if changes:
+                try:
+                    session.assistant.generation_settings(**changes)
+                except LampdeskError as exc:
+                    self.generation_loaded.emit({"message": str(exc)})
+                    return
+                for key, value in changes.items():
+                    session.profile.set_setting(f"gen.{key}", value)
+                message = "Saved: the next answer uses these settings."
+            current = session.assistant.generation_settings()
+            self.generation_loaded.emit(
+                {
+                    "temperature": current.temperature,
+                    "max_tokens": current.max_tokens,
+                    "message": message,
+                }
+            )
+
+        self._guard(apply)
+
     @Slot(int, str)
     def feedback(self, interaction_id: int, kind: str) -> None:
         def save() -> None:
@@ -138,7 +220,7 @@ class AssistantWorker(QObject):
         self._guard(change)
 
     @Slot()
-    def history(self) -> None:
+    def history(self, switched: bool = False) -> None:
         """Send the window the open profile's past exchanges and the profiles to switch to."""
 
         def send() -> None:
@@ -149,6 +231,8 @@ class AssistantWorker(QObject):
                     "profile": session.entry.name,
                     "profiles": self._app.vault.names(),
                     "exchanges": session.profile.interactions(limit=200),
+                    "threads": thread_work.threads_state(session, None),
+                    "switched": switched,
                 }
             )
 
@@ -164,7 +248,7 @@ class AssistantWorker(QObject):
             self._session = None
         self._profile = name
         if self._guard(lambda: self._open_existing()):
-            self.history()
+            self.history(switched=True)
 
     def _open_existing(self) -> Session:
         if self._app is None:
@@ -250,7 +334,7 @@ class AssistantWorker(QObject):
             remaining = self._app.vault.names()
             self._profile = remaining[0] if remaining else DEFAULT_PROFILE
             self._open()
-            self.history()
+            self.history(switched=True)
             return f"Deleted profile {arg!r}."
         raise ValueError(f"unknown settings action {action!r}")
 

@@ -249,4 +249,47 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX memory_refusals_fingerprint ON memory_refusals(fingerprint);
         """,
     ),
+    Migration(
+        "0009_conversations",
+        # Threads of exchanges: each interaction belongs to at most one thread (plain exchanges
+        # from before, and imported ones, belong to none), and a full-text index over questions
+        # and answers so the history can be searched inside the encrypted database. Deleting a
+        # thread deletes its interactions; the triggers take their text out of the index.
+        """
+        CREATE TABLE threads (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            model TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE thread_turns (
+            interaction_id INTEGER PRIMARY KEY REFERENCES interactions(id) ON DELETE CASCADE,
+            thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE
+        );
+        CREATE INDEX thread_turns_thread ON thread_turns(thread_id, interaction_id);
+        CREATE VIRTUAL TABLE interactions_fts USING fts5(
+            question,
+            answer,
+            content='interactions',
+            content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        INSERT INTO interactions_fts(interactions_fts) VALUES ('rebuild');
+        CREATE TRIGGER interactions_fts_ai AFTER INSERT ON interactions BEGIN
+            INSERT INTO interactions_fts(rowid, question, answer)
+                VALUES (new.id, new.question, new.answer);
+        END;
+        CREATE TRIGGER interactions_fts_ad AFTER DELETE ON interactions BEGIN
+            INSERT INTO interactions_fts(interactions_fts, rowid, question, answer)
+                VALUES ('delete', old.id, old.question, old.answer);
+        END;
+        CREATE TRIGGER interactions_fts_au AFTER UPDATE OF question, answer ON interactions BEGIN
+            INSERT INTO interactions_fts(interactions_fts, rowid, question, answer)
+                VALUES ('delete', old.id, old.question, old.answer);
+            INSERT INTO interactions_fts(rowid, question, answer)
+                VALUES (new.id, new.question, new.answer);
+        END;
+        """,
+    ),
 )

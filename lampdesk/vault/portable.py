@@ -370,12 +370,15 @@ def merge_into(store: Store, payload: ExportPayload) -> MergeReport:
                 report,
                 remap={"source_id": source_ids},
             )
+            # Conversations (migration 0009) under new ids; their turns follow them.
+            thread_ids = _merge_keyed(store, payload, "threads", ("created_at", "title"), report)
             remap = {
                 "memory_id": memory_ids,
                 "interaction_id": interaction_ids,
                 "file_id": file_ids,
+                "thread_id": thread_ids,
             }
-            keyed = ("memories", "interactions", "attributes", "sources", "source_files")
+            keyed = ("memories", "interactions", "attributes", "sources", "source_files", "threads")
             for name in exported_tables(store):
                 if name in keyed or name not in payload.tables:
                     continue

@@ -116,13 +116,16 @@ def test_quick_ask_answers_in_its_popup(qtbot: QtBot, window: MainWindow) -> Non
 
 
 def test_answer_is_rendered_from_markdown(qtbot: QtBot, window: MainWindow) -> None:
-    window.transcript.append("<b>LampDesk:</b> ")
-    window._answer_start = window._end_position()
-    window.transcript.insertPlainText("**bold** and a list:\n\n- one\n- two")
-    window._render_markdown("**bold** and a list:\n\n- one\n- two")
+    window.transcript.start_answer()
+    window.transcript.stream("**bold** and a list:\n\n- one\n- two")
+    message = window.transcript.finish_answer(
+        {"interaction_id": 0, "answer": "**bold** and a list:\n\n- one\n- two"}
+    )
+    assert message is not None
     text = window.transcript.toPlainText()
     assert "**" not in text and "bold and a list" in text
-    assert "<b>" in window.transcript.toHtml() or "font-weight:700" in window.transcript.toHtml()
+    html = message.body.toHtml()
+    assert "<b>" in html or "font-weight:700" in html
 
 
 def test_api_toggle_serves_with_a_token(qtbot: QtBot, window: MainWindow) -> None:

@@ -1,0 +1,68 @@
+"""Answer settings that apply to the next question, no restart: temperature and answer length.
+
+The values are the profile's generation settings (``gen.*``, as ``lampdesk settings set``); the
+worker validates and stores them, and the assistant reads them for every question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+from lampdesk.inference.engine import GenerationSettings
+
+LIMITS = GenerationSettings.LIMITS
+
+
+class AnswerSettings(QDialog):
+    save_requested = Signal(dict)  # {"temperature": "0.3", "max_tokens": "256"}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Answer settings")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(*LIMITS["temperature"])
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setDecimals(2)
+        self.max_tokens = QSpinBox()
+        low, high = LIMITS["max_tokens"]
+        self.max_tokens.setRange(int(low), int(high))
+        self.max_tokens.setSuffix(" tokens")
+        self.message = QLabel("Applies from the next question; no restart.")
+        self.message.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Temperature (0: most predictable)", self.temperature)
+        form.addRow("Answer length limit", self.max_tokens)
+        form.addRow(self.message)
+        form.addRow(buttons)
+
+    def show_state(self, state: dict[str, Any]) -> None:
+        if "temperature" in state:
+            self.temperature.setValue(float(state["temperature"]))
+            self.max_tokens.setValue(int(state["max_tokens"]))
+        if state.get("message"):
+            self.message.setText(str(state["message"]))
+
+    @Slot()
+    def _save(self) -> None:
+        self.save_requested.emit(
+            {
+                "temperature": f"{self.temperature.value():g}",
+                "max_tokens": str(self.max_tokens.value()),
+            }
+        )
