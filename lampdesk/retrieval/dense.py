@@ -1,4 +1,4 @@
-"""Dense retrieval: sentence-transformers embeddings and a Chroma index of ids and vectors only.
+"""Dense retrieval: MiniLM embeddings (ONNX Runtime) and a Chroma index of ids and vectors only.
 
 Both heavy imports happen on first use, never on the path to showing the window, and never for a
 profile with nothing to search.
@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 COLLECTION = "memories"
-#: ``torch`` makes the embedder use sentence-transformers even where ONNX Runtime works
-#: (benchmarks compare the two this way).
-ENV_BACKEND = "LAMPDESK_EMBEDDER"
 
 
 def offline_environment() -> None:
@@ -59,9 +56,8 @@ def blob_to_vector(blob: bytes) -> list[float]:
 class Embedder:
     """Turns texts into unit-length vectors; the model loads on the first call.
 
-    It runs the model through ONNX Runtime (see :mod:`lampdesk.retrieval.onnx_encoder`: the
-    same vectors, a question in about a third of the time) and through sentence-transformers
-    where that cannot work; :attr:`backend` says which.
+    It runs the model through ONNX Runtime, from a graph written from the model's weights
+    (see :mod:`lampdesk.retrieval.onnx_encoder`): sentence-transformers' vectors, no PyTorch.
     """
 
     name = EMBEDDING_MODEL_NAME
@@ -72,7 +68,6 @@ class Embedder:
         *,
         threads: int = 1,
         cache_dir: Path | None = None,
-        backend: str | None = None,
     ) -> None:
         self._model_path = model_path
         #: Threads. One by default: MiniLM is small, and on a busy 2-core machine two
@@ -80,15 +75,12 @@ class Embedder:
         #: 11 ms a question) than one.
         self.threads = threads
         self._cache_dir = cache_dir
-        #: "onnx" or "torch" once loaded; a wish ("torch") before.
-        self.backend = backend or os.environ.get(ENV_BACKEND) or "onnx"
         self._onnx: Any = None
-        self._model: Any = None
         self._lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None or self._onnx is not None
+        return self._onnx is not None
 
     def load(self) -> None:
         """Load the model now rather than on the first :meth:`embed`."""
@@ -102,33 +94,20 @@ class Embedder:
             path = self._model_path or default_embedding_model_path()
             if not path.exists():
                 raise ModelError(f"The embedding model is missing at {path}.")
-            if self.backend == "onnx":
-                from lampdesk.retrieval import onnx_encoder
+            from lampdesk.retrieval import onnx_encoder
 
-                try:
-                    self._onnx = onnx_encoder.load(
-                        path, self._cache_dir or model_cache_dir(), threads=self.threads
-                    )
-                    return
-                except (onnx_encoder.ExportError, OSError) as exc:
-                    log.warning("Embedding through sentence-transformers: %s", exc)
-            import torch
-            from sentence_transformers import SentenceTransformer
-
-            torch.set_num_threads(self.threads)
-            self._model = SentenceTransformer(str(path), device="cpu")
-            self.backend = "torch"
+            try:
+                self._onnx = onnx_encoder.load(
+                    path, self._cache_dir or model_cache_dir(), threads=self.threads
+                )
+            except onnx_encoder.ExportError as exc:
+                raise ModelError(f"The embedding model cannot be loaded: {exc}") from exc
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
         self._load()
-        if self._onnx is not None:
-            vectors = self._onnx.encode(list(texts))
-        else:
-            vectors = self._model.encode(
-                list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
-            )
+        vectors = self._onnx.encode(list(texts))
         return [[float(x) for x in row] for row in vectors]
 
 

@@ -1,15 +1,17 @@
-"""all-MiniLM-L6-v2 through ONNX Runtime: the same vectors as sentence-transformers, faster.
+"""all-MiniLM-L6-v2 through ONNX Runtime: sentence-transformers' vectors, without PyTorch.
 
-Torch spends most of a short query's time on per-operator overhead: a question embedded in
-about 3 ms here took 9-16 ms through sentence-transformers, and documents go through about a
-third faster. The ONNX graph is made on this computer, once, from the installed model's own
-weights (``torch.onnx.export``; nothing is downloaded), and kept in the model cache keyed by the
-weights it came from. Tokenizing uses the model's ``tokenizer.json`` (``tokenizers``), pooling
-is the model's mean pooling and the vectors are scaled to unit length, as sentence-transformers
-does for this model.
+The ONNX graph is written on this computer, once, from the installed model's own safetensors
+weights (:mod:`lampdesk.retrieval.bert_graph`; nothing is downloaded and no PyTorch is needed),
+and kept in the model cache under a name keyed by the weights it came from and by the code that
+wrote it. Tokenizing uses the model's ``tokenizer.json`` (``tokenizers``, truncated at the
+model's 256 tokens), pooling is the model's mean pooling and the vectors are scaled to unit
+length, as sentence-transformers does for this model: the vectors match the ones it gave
+(cosine >= 0.9999, checked against tests/fixtures/minilm_reference.json), so indexes built
+before keep working.
 
-The export needs torch, transformers and onnx; running needs only onnxruntime, tokenizers and
-numpy, so a question never waits for torch to import once the graph exists.
+Writing the graph needs ``onnx`` and ``safetensors``; running it needs only onnxruntime,
+tokenizers and numpy. Where the cache cannot be written (a read-only or full disk) the graph is
+built in memory for this run instead.
 """
 
 from __future__ import annotations
@@ -19,89 +21,72 @@ import json
 import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from lampdesk.retrieval import bert_graph
+
 log = logging.getLogger(__name__)
 
-#: Bump when the exported graph changes (inputs, outputs, opset), so old files are not used.
-EXPORT_VERSION = 1
-OPSET = 17
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+#: Bump when the way a cached graph is run changes (its inputs, outputs).
+EXPORT_VERSION = 2
+_INPUTS = bert_graph.INPUTS
 
 
 class ExportError(Exception):
-    """The ONNX graph could not be made or loaded (the caller falls back to torch)."""
+    """The ONNX graph could not be made or loaded."""
 
 
 def cache_key(model_path: Path) -> str:
-    """Names the graph made from the weights at *model_path*: their size, time and config."""
-    digest = hashlib.sha256(f"v{EXPORT_VERSION} opset{OPSET}".encode())
+    """Names the graph made from the weights at *model_path* by this version of the builder."""
+    digest = hashlib.sha256(f"v{EXPORT_VERSION} {bert_graph.builder_key()}".encode())
     for name in ("config.json", "tokenizer.json", "sentence_bert_config.json"):
         path = model_path / name
         if path.exists():
             digest.update(path.read_bytes())
-    for weights in sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin")):
+    for weights in sorted(model_path.glob("*.safetensors")):
         stat = weights.stat()
         digest.update(f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:24]
 
 
-def export(model_path: Path, target: Path) -> None:
-    """Write the transformer of *model_path* as an ONNX graph to *target* (atomically)."""
+def build(model_path: Path) -> bytes:
+    """The graph of *model_path*'s transformer, serialized."""
     try:
-        import torch
-        from transformers import AutoModel
-    except ImportError as exc:  # pragma: no cover - both are dependencies
-        raise ExportError(f"cannot export: {exc}") from exc
+        return bert_graph.build(model_path)
+    except (bert_graph.GraphError, ImportError, OSError) as exc:
+        raise ExportError(f"cannot write the ONNX graph of {model_path.name}: {exc}") from exc
 
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, bert: Any) -> None:
-            super().__init__()
-            self.bert = bert
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return out.last_hidden_state
+def export(model_path: Path, target: Path, data: bytes | None = None) -> bytes:
+    """Write the graph of *model_path* (or *data*, already built) to *target*, atomically.
 
+    Returns the graph. Graphs of the same model made by other builders or from other weights
+    are removed.
+    """
+    if data is None:
+        data = build(model_path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=target.parent)
-    os.close(fd)
     try:
-        model = LastHiddenState(AutoModel.from_pretrained(str(model_path)))
-        model.eval()
-        sample = torch.ones(1, 8, dtype=torch.long)
-        axes = {0: "batch", 1: "tokens"}
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's notes on operators it rewrites
-            torch.onnx.export(
-                model,
-                (sample, sample, torch.zeros_like(sample)),
-                tmp,
-                input_names=list(_INPUTS),
-                output_names=["last_hidden_state"],
-                dynamic_axes={name: axes for name in (*_INPUTS, "last_hidden_state")},
-                opset_version=OPSET,
-                dynamo=False,
-            )
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, target)
-    except Exception as exc:
-        raise ExportError(f"cannot export {model_path.name} to ONNX: {exc}") from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    for stale in target.parent.glob(f"{model_path.name}-*.onnx"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
+    return data
 
 
 class OnnxEncoder:
     """Mean-pooled, unit-length sentence vectors from an exported graph."""
 
-    def __init__(self, model_path: Path, graph: Path, *, threads: int = 1) -> None:
+    def __init__(self, model_path: Path, graph: Path | bytes, *, threads: int = 1) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -113,6 +98,7 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.enable_padding()
+        where = "built in memory" if isinstance(graph, bytes) else f"at {graph}"
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -122,13 +108,15 @@ class OnnxEncoder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self._session = ort.InferenceSession(
-                str(graph), options, providers=["CPUExecutionProvider"]
+                graph if isinstance(graph, bytes) else str(graph),
+                options,
+                providers=["CPUExecutionProvider"],
             )
         except Exception as exc:  # a damaged or foreign file: onnxruntime's own error types
-            raise ExportError(f"cannot load {graph}: {exc}") from exc
+            raise ExportError(f"cannot load the ONNX graph {where}: {exc}") from exc
         names = {i.name for i in self._session.get_inputs()}
         if names != set(_INPUTS):
-            raise ExportError(f"{graph} takes {sorted(names)}, not {list(_INPUTS)}")
+            raise ExportError(f"the graph {where} takes {sorted(names)}, not {list(_INPUTS)}")
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One unit-length float32 row per text, in the order given."""
@@ -158,9 +146,10 @@ class OnnxEncoder:
 
 
 def load(model_path: Path, cache_dir: Path, *, threads: int = 1) -> OnnxEncoder:
-    """The encoder for *model_path*, exporting its graph into *cache_dir* first if needed.
+    """The encoder for *model_path*, writing its graph into *cache_dir* first if needed.
 
-    A cached graph that does not load (damaged, truncated) is made again once.
+    A cached graph that does not load (damaged, truncated) is made again once; where the cache
+    cannot be written, the graph is used from memory.
     """
     graph = cache_dir / f"{model_path.name}-{cache_key(model_path)}.onnx"
     if graph.exists():
@@ -169,5 +158,10 @@ def load(model_path: Path, cache_dir: Path, *, threads: int = 1) -> OnnxEncoder:
         except ExportError as exc:
             log.warning("Remaking the ONNX graph of the embedding model: %s", exc)
             graph.unlink(missing_ok=True)
-    export(model_path, graph)
+    data = build(model_path)
+    try:
+        export(model_path, graph, data)
+    except OSError as exc:
+        log.warning("Cannot cache the embedding model's graph (%s); using it from memory", exc)
+        return OnnxEncoder(model_path, data, threads=threads)
     return OnnxEncoder(model_path, graph, threads=threads)

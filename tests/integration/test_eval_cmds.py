@@ -118,5 +118,14 @@ def test_bench_retrieval_json(cli: Cli) -> None:
             "query_ms_p50_no_embed",
             "ingest_per_s",
             "peak_rss_mb",
+            "raw_fts_ms_p50",
+            "raw_chroma_ms_p50",
+            "query_p50_vs_raw",
+            "query_p50_no_embed_vs_raw",
         }
         assert figures["ingest_per_s"] > 0 and figures["peak_rss_mb"] > 0
+        raw = figures["raw_fts_ms_p50"] + figures["raw_chroma_ms_p50"]
+        assert raw > 0
+        assert figures["query_p50_vs_raw"] == pytest.approx(
+            figures["query_ms_p50"] / raw, rel=0.05
+        )  # from the rounded figures
