@@ -103,7 +103,8 @@ def test_streaming_chat_completion(server: Running) -> None:
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text.strip()
-    assert chunks[-1].choices[0].finish_reason == "stop"
+    # 12 tokens may end the answer at the length limit, which OpenAI's API calls "length".
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
     assert chunks[-1].model_extra["lampdesk"]["items"][0]["id"] == server.fact_id
 
 
