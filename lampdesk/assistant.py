@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -253,9 +254,17 @@ class Assistant:
         found: grounded.Grounded | None = None
         if route.mode == routing.GROUNDED:
             found = self._grounded(question, prompt, attributes, cancel, stats)
-            if found is not None:
+            if found is not None and not self.constraints.allows(guarded, found.answer):
+                # A quote that names what the user cannot have answers no question about
+                # their own facts ("What do I serve with crackers?" -> their allergy): generate.
+                found = None
+                route = dataclasses.replace(
+                    route, mode=routing.FREE, reason="the quote found names an excluded food"
+                )
+                stats = StreamStats()
+            elif found is not None:
                 emit(blocker.feed(found.answer))
-        else:
+        if route.mode != routing.GROUNDED:
 
             def restart() -> None:  # the constraint guard generates the answer again
                 answer.clear()

@@ -227,6 +227,14 @@ class ConstraintGuard(ConstraintBook):
             ).start()
         return guarded, (Rule(0, sentence) if sentence else None)
 
+    def allows(self, guarded: Guarded, text: str) -> bool:
+        """Does *text* (an answer not generated through :meth:`generate`, such as a grounded
+        quote) keep to the enforced constraints?"""
+        if not guarded.enforced:
+            return True
+        active = [c for c in guarded.constraints if c.enabled]
+        return not Checker(active, self.lexicon.grammar).violations(text)
+
     def generate(
         self,
         guarded: Guarded,
