@@ -10,9 +10,10 @@ names, counts and row ids, never user content.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from lampdesk.errors import DamagedProfileError, LampdeskError, StoreError, Wron
 from lampdesk.paths import DataPaths
 from lampdesk.vault import backup, keycheck
 from lampdesk.vault.backup import BackupInfo
-from lampdesk.vault.keys import ProfileKey
+from lampdesk.vault.keys import KeyMode, ProfileKey
 from lampdesk.vault.profiles import ProfileEntry, Vault
 from lampdesk.vault.store import Store
 
@@ -32,8 +33,13 @@ from lampdesk.vault.store import Store
 FTS_TABLES = ("memories_fts", "retrieval_fts")
 #: Derived tables a salvage does not copy: the index outbox is remade, the KV cache is a cache.
 _NOT_COPIED = {"schema_migrations", "retrieval_outbox", "prefix_states"}
-#: Point lookups tried past a damaged stretch of a table before giving up on its tail.
+#: Row ids tried past a damaged stretch at the end of a table whose last row id cannot be read,
+#: before the rest of it is given up.
 PROBE_LIMIT = 2000
+#: SQLCipher 4's default key derivation (what ``PRAGMA key = 'passphrase'`` does).
+_KDF_ITERATIONS = 256_000
+_SALT_BYTES = 16
+_LOWEST = -(2**63)
 _SIDE = (".restoring", ".replaced")
 
 
@@ -42,6 +48,8 @@ class TableSalvage:
     saved: int = 0
     #: Row ids whose page could not be read, as (first, last) ranges.
     lost_ranges: list[tuple[int, int]] = field(default_factory=list)
+    #: Every row from this id on could not be read (the end of the table was lost).
+    lost_from: int | None = None
     #: Rows saved but then left out: what they belonged to was lost.
     orphans: int = 0
     #: The whole table could not be read.
@@ -51,6 +59,7 @@ class TableSalvage:
         return {
             "saved": self.saved,
             "lost_row_ids": [list(r) for r in self.lost_ranges],
+            "lost_from_row_id": self.lost_from,
             "orphans_dropped": self.orphans,
             "unreadable": self.unreadable,
         }
@@ -64,7 +73,8 @@ class SalvageReport:
     @property
     def complete(self) -> bool:
         return all(
-            not t.lost_ranges and not t.unreadable and not t.orphans for t in self.tables.values()
+            not t.lost_ranges and t.lost_from is None and not t.unreadable and not t.orphans
+            for t in self.tables.values()
         )
 
     def lines(self) -> list[str]:
@@ -77,6 +87,8 @@ class SalvageReport:
             text = f"{name}: {table.saved} rows saved"
             if lost:
                 text += f"; rows with ids {lost} could not be read"
+            if table.lost_from is not None:
+                text += f"; rows with ids from {table.lost_from} on could not be read"
             if table.orphans:
                 text += f"; {table.orphans} rows dropped because what they belonged to was lost"
             out.append(text)
@@ -213,7 +225,7 @@ def salvage(paths: DataPaths, entry: ProfileEntry, key: ProfileKey) -> SalvageRe
     report = SalvageReport()
     try:
         with Store.open(target, key, create=True, name=entry.name) as new:
-            _copy_all(lambda: _open_raw(db, key), new, report, entry)
+            _copy_all(_Source(db, key), new, report, entry)
             new.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except BaseException:
         _remove_db(target)
@@ -226,21 +238,70 @@ def salvage(paths: DataPaths, entry: ProfileEntry, key: ProfileKey) -> SalvageRe
     return report
 
 
-def _open_raw(db: Path, key: ProfileKey) -> Any:
+class _Source:
+    """Read-only connections to the damaged file, one at a time. After any error the connection
+    is dropped and the next read opens a fresh one: once a read has failed, SQLite may refuse
+    every later read on that connection, even of pages that are sound."""
+
+    def __init__(self, db: Path, key: ProfileKey) -> None:
+        self._db = db
+        self._pragma = _raw_key_pragma(db, key)
+        self._conn: Any = None
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        if self._conn is None:
+            self._conn = _open_raw(self._db, self._pragma)
+        return self._conn.execute(sql, args)
+
+    def reset(self) -> None:
+        """Forget the connection (after an error)."""
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlcipher3.Error):
+                self._conn.close()
+            self._conn = None
+
+
+def _raw_key_pragma(db: Path, key: ProfileKey) -> str:
+    """The key as SQLCipher's raw key and salt, so re-opening after an error costs no key
+    derivation; the passphrase itself if the derived key does not open the file."""
+    if key.mode is KeyMode.KEYRING:
+        return key.pragma_value()
+    try:
+        with open(db, "rb") as handle:
+            salt = handle.read(_SALT_BYTES)
+    except OSError:
+        return key.pragma_value()
+    if len(salt) != _SALT_BYTES:
+        return key.pragma_value()
+    derived = hashlib.pbkdf2_hmac("sha512", key.secret.encode(), salt, _KDF_ITERATIONS, 32)
+    raw = f"\"x'{derived.hex()}{salt.hex()}'\""
+    try:
+        conn = _open_raw(db, raw)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlcipher3.Error:
+        return key.pragma_value()
+    return raw
+
+
+def _open_raw(db: Path, pragma: str) -> Any:
     conn = sqlcipher3.connect(str(db), isolation_level=None)
     conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = {key.pragma_value()}")
+    conn.execute(f"PRAGMA key = {pragma}")
     # Read the damaged file as it is: never roll a journal back into it or checkpoint it.
     with contextlib.suppress(sqlcipher3.Error):
         conn.execute("PRAGMA query_only = ON")
     return conn
 
 
-def _copy_all(
-    connect: Callable[[], Any], new: Store, report: SalvageReport, entry: ProfileEntry
-) -> None:
-    """Each table is read on a fresh connection: after a page fails, SQLite may keep refusing
-    reads on the connection that met it."""
+def _copy_all(source: _Source, new: Store, report: SalvageReport, entry: ProfileEntry) -> None:
+    """Each table is read on a fresh connection, and a connection that met an error is never
+    read from again."""
     virtual = {
         str(name)
         for (name,) in new.query("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")
@@ -257,25 +318,22 @@ def _copy_all(
     with new.transaction():
         for table in tables:
             new.execute(f'DELETE FROM "{table}"')
-    for table in tables:
-        result = TableSalvage()
-        report.tables[table] = result
-        try:
-            source = connect()
-        except sqlcipher3.Error as exc:
-            result.unreadable = str(exc)
-            continue
-        try:
+    try:
+        for table in tables:
+            result = TableSalvage()
+            report.tables[table] = result
+            source.reset()
             _copy_table(source, new, table, result)
-        finally:
-            source.close()
+    finally:
+        source.close()
     _drop_orphans(new, report, entry)
 
 
-def _copy_table(source: Any, new: Store, table: str, result: TableSalvage) -> None:
+def _copy_table(source: _Source, new: Store, table: str, result: TableSalvage) -> None:
     try:
         have = {str(r[1]) for r in source.execute(f'PRAGMA table_info("{table}")').fetchall()}
     except sqlcipher3.Error as exc:
+        source.reset()
         result.unreadable = str(exc)
         return
     columns = [c for c in new.columns(table) if c in have]
@@ -306,46 +364,63 @@ def _drop_orphans(new: Store, report: SalvageReport, entry: ProfileEntry) -> Non
 
 
 def _readable_rows(
-    source: Any, table: str, quoted: str, result: TableSalvage
+    source: _Source, table: str, quoted: str, result: TableSalvage
 ) -> Iterator[tuple[Any, ...]]:
-    """Every row of *table* whose page can be read, in rowid order: a range scan, and past a
-    damaged page, lookups one rowid at a time until the scan can go on."""
+    """Every row of *table* whose page can be read, in rowid order.
+
+    A range scan; where it fails, single-row seeks on fresh connections step past the damage:
+    a seek that fails counts the id after the last row read as lost and the next seek starts
+    after it, so a damaged page costs only the ids it could hold, and the rows past it are
+    reached through the b-tree without reading it. (A scan reads one row ahead, so the row
+    before a damaged page is taken by a seek, which stops at its one row.)"""
     try:
         top = source.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0]
     except sqlcipher3.Error:
-        top = None
+        source.reset()
+        top = None  # the last page is damaged: probe on until PROBE_LIMIT ids in a row fail
     scan = f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid > ? ORDER BY rowid'
-    point = f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid = ?'
+    # ">=": a seek for "> n" lands on the page of row n first, and so fails while n's page does.
+    seek = f'SELECT rowid, {quoted} FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT 1'
     after: int | None = None
-    yielded = 0
+    misses = yielded = 0
+    error: sqlcipher3.Error | None = None
     while True:
         try:
-            for row in source.execute(scan, (-(2**63) if after is None else after,)):
-                after = int(row[0])
+            for row in source.execute(scan, (_LOWEST if after is None else after,)):
+                after, misses = int(row[0]), 0
                 yielded += 1
                 yield tuple(row[1:])
             return
         except sqlcipher3.Error as exc:
+            source.reset()
             error = exc
-        probe = 1 if after is None else after + 1
-        misses, found = 0, False
-        while misses < PROBE_LIMIT and (top is None or probe <= top):
+        candidate = _LOWEST if after is None else after + 1
+        while True:
             try:
-                row = source.execute(point, (probe,)).fetchone()
-            except sqlcipher3.Error:
-                _lost(result, probe)
-                misses, probe = misses + 1, probe + 1
+                row = source.execute(seek, (candidate,)).fetchone()
+            except sqlcipher3.Error as exc:
+                source.reset()
+                error = exc
+                bad = max(candidate, 1)
+                if top is not None and bad > int(top):
+                    return
+                _lost(result, bad)
+                candidate, misses = bad + 1, misses + 1
+                if top is None and misses >= PROBE_LIMIT:
+                    # The end of the table could not be reached: every id from this stretch on.
+                    first, _ = result.lost_ranges.pop()
+                    if not yielded and not result.lost_ranges:
+                        result.unreadable = str(error)
+                    else:
+                        result.lost_from = first
+                    return
                 continue
-            if row is not None:  # past the damage: yield it, then scan on from it
-                after, found = probe, True
-                yielded += 1
-                yield tuple(row[1:])
-                break
-            misses, probe = misses + 1, probe + 1  # a gap in the ids
-        if not found:
-            if not yielded and not result.lost_ranges:
-                result.unreadable = str(error)
-            return
+            if row is None:
+                return
+            after, misses = int(row[0]), 0
+            yielded += 1
+            yield tuple(row[1:])
+            break  # past the damage: scan on
 
 
 def _lost(result: TableSalvage, rowid: int) -> None:

@@ -13,6 +13,7 @@ run uses 200). The seed is fixed, so every run of the suite damages the same byt
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -31,7 +32,7 @@ from keyring.backend import KeyringBackend
 from lampdesk.cli import main
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Interaction, Profile
-from lampdesk.vault import backup
+from lampdesk.vault import backup, recovery
 from lampdesk.vault.keys import KeyMode, ProfileKey
 from lampdesk.vault.portable import canonical_dump
 from lampdesk.vault.profiles import Vault
@@ -131,23 +132,48 @@ def rows_by_rowid(path: Path, key: ProfileKey) -> dict[str, dict[int, tuple[Any,
 SKIPPED = {"schema_migrations", "retrieval_outbox", "prefix_states"}
 
 
-def lookup_readable(path: Path, key: ProfileKey, table: str, rowids: list[int]) -> set[int]:
-    """The rows of *table* a point lookup in the (damaged) file still reads."""
-    conn = sqlcipher3.connect(str(path), isolation_level=None)
-    readable: set[int] = set()
-    try:
+def lookup_readable(path: Path, key: ProfileKey | str, table: str, rowids: list[int]) -> set[int]:
+    """The rows of *table* a point lookup in the (damaged) file still reads. After a failed
+    read the connection is replaced: SQLite may refuse every later read on the one that met
+    it, which would hide rows that can still be read. *key* is a key, or what follows
+    ``PRAGMA key =``."""
+    pragma = key if isinstance(key, str) else key.pragma_value()
+
+    def connect() -> Any:
+        conn = sqlcipher3.connect(str(path), isolation_level=None)
         conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = {key.pragma_value()}")
+        conn.execute(f"PRAGMA key = {pragma}")
         conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    readable: set[int] = set()
+    conn = connect()
+    try:
         for rowid in rowids:
-            with contextlib.suppress(sqlcipher3.Error):
+            try:
                 if conn.execute(f'SELECT * FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone():
                     readable.add(rowid)
-    except sqlcipher3.Error:
-        return set()
+            except sqlcipher3.Error:
+                conn.close()
+                conn = connect()
     finally:
         conn.close()
     return readable
+
+
+def salvage_by_table(said: str, tables: set[str]) -> dict[str, str]:
+    """What the salvage report (the recovery finding of ``doctor --json``) says of each table."""
+    report = json.loads(said[: said.rindex("}") + 1])
+    detail = next(f["detail"] for f in report["profiles"]["default"] if f["check"] == "recovery")
+    out: dict[str, str] = {}
+    current = ""
+    for part in detail.split("; "):
+        head, sep, rest = part.partition(": ")
+        if sep and head in tables:
+            current, out[head] = head, rest
+        elif current:
+            out[current] += "; " + part
+    return out
 
 
 def damage(kind: str, db: Path, key: ProfileKey, rng: random.Random) -> None:
@@ -227,14 +253,74 @@ def test_damaged_profiles_end_in_known_errors_and_come_back(
                 counts["salvage: nothing readable (first page)"] += 1
                 continue
             salvaged = rows_by_rowid(db, key)
+            said_of = salvage_by_table(said, set(original))
             for table, rows in original.items():
                 readable = lookup_readable(damaged_copy, key, table, sorted(rows))
                 kept = salvaged.get(table, {})
                 missing = readable - kept.keys()
                 assert not missing, (kind, table, sorted(missing)[:5], said)
                 assert all(kept[r] == rows[r] for r in kept if r in rows), (kind, table)
+                # The report says exactly what was kept, and names every loss.
+                told = said_of[table]
+                if table != "profile" and not told.startswith("nothing could be read"):
+                    assert told.startswith(f"{len(kept)} rows saved"), (table, told)
+                if rows.keys() - kept.keys():  # a lost profile row is written anew
+                    assert any(
+                        words in told
+                        for words in (
+                            "could not be read",
+                            "nothing could be read",
+                            "dropped because",
+                        )
+                    ), (kind, table, told)
                 counts["rows lost"] += len(rows) - len(readable & kept.keys())
+                counts["rows before the fault (salvaged runs)"] += len(rows)
+                counts["rows a lookup could still read"] += len(readable)
+                counts["rows salvage saved"] += len(kept.keys() & rows.keys())
             counts["salvaged"] += 1
         code, said = run(data_dir, "memory", "list")
         assert code == 0, said
     print(dict(counts))  # the figures for the report (pytest -s)
+
+
+def test_salvage_reads_past_a_damaged_page_in_the_middle_of_a_table(tmp_path: Path) -> None:
+    """A passphrase profile (its key costs a slow derivation, and salvage re-opens the file
+    after every failed read) with one damaged page among its memories: every row a lookup can
+    still read is kept, the rows past the page too, and the report names exactly the ids lost."""
+    vault = Vault(DataPaths(tmp_path))
+    entry, store = vault.create("default", KeyMode.PASSPHRASE)
+    with store:
+        profile = Profile(store)
+        with store.transaction():
+            for i in range(400):
+                profile.add_memory(f"memory {i}: I keep note number {i} about my week")
+        store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    key = vault._key_for(entry)
+    db = vault.paths.profile_db(entry.id)
+    ids = list(range(1, 401))
+    pristine = db.read_bytes()
+    # The lookups below use the derived key (SQLCipher 4's PBKDF2-HMAC-SHA512, 256,000 rounds,
+    # salted by the file's first 16 bytes): re-opening after each failed read costs no KDF.
+    salt = pristine[:16]
+    derived = hashlib.pbkdf2_hmac("sha512", key.secret.encode(), salt, 256_000, 32)
+    raw = f"\"x'{derived.hex()}{salt.hex()}'\""
+    pages = len(pristine) // PAGE
+    for page in range(1, pages):  # the first page whose loss leaves rows on both sides
+        data = bytearray(pristine)
+        data[page * PAGE : (page + 1) * PAGE] = bytes(PAGE)
+        db.write_bytes(bytes(data))
+        readable = lookup_readable(db, raw, "memories", ids)
+        if min(set(ids) - readable, default=1) > 1 and max(readable, default=0) == ids[-1]:
+            break
+    else:
+        pytest.fail("no page holds memories in the middle of the table")
+
+    report = recovery.salvage(vault.paths, entry, key)
+
+    kept = rows_by_rowid(db, key)["memories"]
+    assert readable == set(kept)
+    table = report.tables["memories"]
+    assert table.saved == len(kept) and table.lost_from is None and not table.unreadable
+    named = {rowid for first, last in table.lost_ranges for rowid in range(first, last + 1)}
+    assert named == set(ids) - readable
+    assert not report.complete
