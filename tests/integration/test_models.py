@@ -69,7 +69,9 @@ def test_chosen_model_gone_bad_falls_back_with_a_warning(
         app.close()
     assert result.answer
     assert result.model == embedded_model_path().name
-    (warning,) = result.warnings
+    # The fallback's warning first; the 4-token limit may add that the answer was cut.
+    warning, *others = result.warnings
+    assert all("length limit" in other for other in others)
     assert "could not load mine.gguf" in warning and "embedded model answered" in warning
 
 

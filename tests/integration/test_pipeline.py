@@ -107,7 +107,7 @@ def test_empty_profile_gets_generic_prompt_and_loads_no_embedder(
     session = LampDesk(DataPaths.resolve(), engine=engine, embedder=embedder).open()
     result = session.assistant.ask("Hello!", settings=SHORT)
     assert result.answer and not result.personalized and result.note == NO_PROFILE_NOTE
-    assert embedder._model is None
+    assert not embedder.loaded
     session.close()
 
 
