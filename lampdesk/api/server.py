@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import secrets
 import threading
 import time
@@ -28,6 +29,8 @@ from lampdesk.conversations import history_from_messages, search_text
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.inference.engine import GenerationSettings
 from lampdesk.prompting.builder import HistoryTurn
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_QUEUED = 4  # generations waiting behind the running one
@@ -363,7 +366,10 @@ async def _stream(
             personalize = body.lampdesk.personalize
             result = _ask(service, session, question, personalize, settings, on_chunk, history)
             loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
-        except Exception as exc:
+        except LampdeskError as exc:
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+        except Exception as exc:  # a bug: the client is told so, the log gets the traceback
+            log.exception("streaming an answer failed")
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
         finally:
             service.leave()

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import lampdesk
 from lampdesk.errors import SourceError
 from lampdesk.sources.chat import APP_NAMES, ExportError, scan_export
 from lampdesk.sources.documents import SUFFIXES, DocumentError, read_document
@@ -171,6 +172,8 @@ def _read_one(
     except DocumentError as exc:
         return Problem(relative, f"not added: {exc}")
     except Exception as exc:  # a parser's own bug on a hostile file must not stop the import
+        if _raised_by_lampdesk(exc):
+            raise  # LampDesk's own bug is shown as a bug, not blamed on the file
         return Problem(relative, f"not added: the parser failed ({type(exc).__name__})")
     if not chunks:
         return Problem(relative, "not added: it holds no text")
@@ -188,3 +191,16 @@ def _size(n: int) -> str:
     if n >= MIB:
         return f"{n / MIB:.0f} MB"
     return f"{n / 1024:.0f} KB"
+
+
+_PACKAGE = Path(lampdesk.__file__).resolve().parent
+
+
+def _raised_by_lampdesk(exc: BaseException) -> bool:
+    """Whether the innermost frame of *exc* is LampDesk's code rather than a parser library's."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE)

@@ -61,8 +61,10 @@ def keyring_usable() -> bool:
         if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
             return False
         return bool(backend.priority > 0)
-    except Exception:
-        return False
+    except Exception as exc:  # keyring's or a backend's own error: no usable keyring
+        if _is_keyring_error(exc) or _is_backend_error(exc):
+            return False
+        raise  # LampDesk's bug or Python's (TypeError, AttributeError...): shown as a bug
 
 
 def _keyring_account(profile_id: str, *, pending: bool = False) -> str:
@@ -95,8 +97,10 @@ def pending_keyring_key(profile_id: str) -> ProfileKey | None:
 
     try:
         secret = keyring.get_password(KEYRING_SERVICE, _keyring_account(profile_id, pending=True))
-    except Exception:  # no keyring at all: then there is no pending key either
-        return None
+    except Exception as exc:  # no keyring at all: then there is no pending key either
+        if _is_keyring_error(exc) or _is_backend_error(exc):
+            return None
+        raise
     return ProfileKey(KeyMode.KEYRING, secret) if secret else None
 
 
@@ -197,3 +201,15 @@ def choose_mode_for_new_profile() -> KeyMode:
     if os.environ.get(ENV_PASSPHRASE) is not None:
         return KeyMode.PASSPHRASE
     return KeyMode.KEYRING if keyring_usable() else KeyMode.PASSPHRASE
+
+
+def _is_keyring_error(exc: BaseException) -> bool:
+    from keyring.errors import KeyringError
+
+    return isinstance(exc, KeyringError)
+
+
+def _is_backend_error(exc: BaseException) -> bool:
+    """An error of a keyring backend's own transport (D-Bus, Windows, macOS), not LampDesk's."""
+    module = type(exc).__module__ or ""
+    return module.split(".")[0] not in ("lampdesk", "builtins")

@@ -48,3 +48,23 @@ def test_empty_passphrase_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAMPDESK_PASSPHRASE", "")
     with pytest.raises(KeyUnavailableError, match="empty"):
         keys.passphrase_key("p", None)
+
+
+def test_a_bug_is_not_taken_for_a_missing_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.errors import NoKeyringError
+
+    from lampdesk.vault import keys
+
+    def no_backend() -> None:
+        raise NoKeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "get_keyring", no_backend)
+    assert keys.keyring_usable() is False
+
+    def bug() -> None:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(keyring, "get_keyring", bug)
+    with pytest.raises(TypeError):
+        keys.keyring_usable()

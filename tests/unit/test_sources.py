@@ -398,3 +398,21 @@ def test_sources_travel_in_exports_and_merges(tmp_path: Path, data_dir: Path) ->
         book.remove(book.sources()[1].id)
         texts = sorted(str(r[0]) for r in store.query("SELECT text FROM memories"))
         assert texts == ["A\n\nHome fact.", "B\n\nShared note."]
+
+
+def test_a_bug_in_lampdesk_is_not_blamed_on_the_parser() -> None:
+    from lampdesk.sources import scan
+
+    def parser_library() -> None:  # stands for pypdf & co: code outside the lampdesk package
+        raise ValueError("bad xref table")
+
+    try:
+        parser_library()
+    except ValueError as exc:
+        assert not scan._raised_by_lampdesk(exc)
+    try:
+        scan._raised_by_lampdesk(None)  # type: ignore[arg-type]  # LampDesk's own bug
+    except AttributeError as exc:
+        assert scan._raised_by_lampdesk(exc)
+    else:
+        raise AssertionError("expected an AttributeError")
