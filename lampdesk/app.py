@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lampdesk.assistant import Assistant
+from lampdesk.errors import UsageError
 from lampdesk.inference.engine import Engine
-from lampdesk.inference.models import ModelRegistry
+from lampdesk.inference.models import EngineOptions, ModelInfo, ModelRegistry
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.prompting.builder import PromptBuilder
 from lampdesk.prompting.templates import (
     TEMPLATE_SETTING,
+    VARIABLES,
     Template,
     default_template,
     parse_template,
+    variables_in,
 )
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
@@ -31,11 +34,52 @@ ANSWER_RESERVE_TOKENS = 512
 #: Tokens of retrieved profile items put in each prompt (a profile may choose its own).
 RETRIEVAL_BUDGET_TOKENS = 512
 RETRIEVAL_BUDGET_SETTING = "retrieval.budget"
+#: The profile's own system prompt (persona): it replaces the template's persona segment.
+PERSONA_SETTING = "persona"
+MAX_PERSONA_CHARS = 4000
+
+
+def check_persona(text: str) -> str:
+    """*text* as a persona segment, or a :class:`UsageError` naming what is wrong with it."""
+    text = text.strip()
+    if len(text) > MAX_PERSONA_CHARS:
+        raise UsageError(f"The system prompt is too long: at most {MAX_PERSONA_CHARS} characters.")
+    try:
+        unknown = variables_in(text) - VARIABLES
+    except ValueError as exc:
+        raise UsageError(
+            f"The system prompt has a stray brace ({exc}): write {{{{ or }}}} for a brace."
+        ) from None
+    if unknown:
+        known = ", ".join("{" + v + "}" for v in sorted(VARIABLES))
+        raise UsageError(
+            f"The system prompt uses the unknown variable {{{sorted(unknown)[0]}}}; known: {known}."
+        )
+    return text
 
 
 def profile_template(profile: Profile) -> Template:
     own = profile.setting(TEMPLATE_SETTING)
-    return parse_template(own, "the profile's template") if own else default_template()
+    template = parse_template(own, "the profile's template") if own else default_template()
+    persona = profile.setting(PERSONA_SETTING)
+    if persona:
+        template = Template(template.name, {**template.segments, "persona": persona},
+                            template.examples)  # fmt: skip
+    return template
+
+
+def profile_persona(profile: Profile) -> str:
+    """The system prompt (persona) in use: the profile's own, else its template's."""
+    own = profile.setting(PERSONA_SETTING)
+    if own:
+        return own
+    template_text = profile.setting(TEMPLATE_SETTING)
+    template = (
+        parse_template(template_text, "the profile's template")
+        if template_text
+        else default_template()
+    )
+    return template.segments["persona"]
 
 
 @dataclass
@@ -53,6 +97,21 @@ class Session:
     def template(self) -> Template:
         """The profile's prompt template as stored now."""
         return profile_template(self.profile)
+
+    def persona(self) -> str:
+        return profile_persona(self.profile)
+
+    def set_persona(self, text: str | None) -> str:
+        """Keep *text* as the profile's system prompt (``None`` or blank: the template's own
+        again), checked first; the next question uses it. Returns the persona in use."""
+        own = check_persona(text) if text else ""
+        self.profile.set_setting(PERSONA_SETTING, own or None)
+        self.assistant.builder.template = self.template()
+        return self.persona()
+
+    def follow_engine(self, n_ctx: int) -> None:
+        """The chat model was reloaded with a context of *n_ctx* tokens: prompts fit it."""
+        self.assistant.builder.max_prompt_tokens = n_ctx - ANSWER_RESERVE_TOKENS
 
     def close(self) -> None:
         if self.backups is not None:
@@ -136,6 +195,39 @@ class LampDesk:
         )
         backups = AutoBackup(store, self.paths.backups_dir(entry.id))
         return Session(entry, store, profile, assistant, lock_path, backups)
+
+    def use_model(self, name: str, session: Session | None = None) -> ModelInfo:
+        """Answer with the registered model *name* from the next question on, no restart: it
+        is loaded now (in the caller's thread: a worker's, never a GUI's), then kept as the
+        choice. A missing or broken file raises :class:`ModelError`; the old model stays."""
+        info = self.models.get(name)
+        self._reload(info, self.models.options(), session)
+        return self.models.use(name)
+
+    def set_engine_options(
+        self, options: EngineOptions, session: Session | None = None
+    ) -> EngineOptions:
+        """Keep *options* (threads, context length) and reload the model with them now."""
+        current = self.models.options()
+        kept = self.models.set_options(options)
+        try:
+            self._reload(self.models.active(), kept, session)
+        except BaseException:
+            self.models.set_options(current)
+            raise
+        return kept
+
+    def _reload(self, info: ModelInfo, options: EngineOptions, session: Session | None) -> None:
+        before = self.engine.model_path
+        self.engine.switch(
+            None if info.embedded else Path(info.path),
+            n_ctx=options.context_for(info),
+            n_threads=options.threads,
+        )
+        if self.engine.model_path != before:
+            self.count_tokens.reset()
+        if session is not None:
+            session.follow_engine(self.engine.n_ctx)
 
     def close(self) -> None:
         """Free the models; sessions are closed by their owners."""

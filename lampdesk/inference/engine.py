@@ -199,6 +199,36 @@ class Engine:
             self._llama = llama
         return self._llama
 
+    def switch(self, model_path: Path | None, *, n_ctx: int, n_threads: int | None) -> None:
+        """Answer with *model_path* (``None``: the embedded model), loaded with *n_ctx* and
+        *n_threads*, from the next question on; no restart.
+
+        The new model is loaded first, on the owner thread (so between two questions, never
+        during one); only once it loaded is the old one closed. A missing or broken file raises
+        :class:`ModelError` and the old model keeps answering as before."""
+
+        def work() -> None:
+            path = check_gguf(model_path or embedded_model_path())
+            threads = n_threads or os.cpu_count() or 1
+            try:
+                llama = new_llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            formatter = chat_formatter(llama)
+            old, self._llama, self._formatter = self._llama, llama, formatter
+            self._model_path, self.n_ctx, self.n_threads = model_path, n_ctx, threads
+            self.fallback_reason = None
+            if old is not None:
+                old.close()
+
+        self._call(work)
+
     def close(self) -> None:
         """Free the model and stop the owner thread; the next use loads it again."""
         owner = self._owner

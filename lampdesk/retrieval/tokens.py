@@ -43,6 +43,14 @@ class VocabTokenCounter:
                 self._vocab = load_vocabulary(path)
             return self._vocab
 
+    def reset(self) -> None:
+        """The chat model changed: count with its vocabulary from the next count on."""
+        with self._lock:
+            vocab, self._vocab = self._vocab, None
+            self.count.cache_clear()
+        if vocab is not None:
+            vocab.close()
+
     def _count(self, text: str) -> int:
         tokens = self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False)
         return len(tokens) + ITEM_OVERHEAD_TOKENS

@@ -88,8 +88,9 @@ class SettingsDialog(QDialog):
         models_layout.addLayout(engine_form)
         models_layout.addWidget(
             QLabel(
-                "A new model, threads and context length are used from the next start of "
-                "LampDesk. A longer context holds longer conversations but needs more memory.",
+                "A new model, threads and context length are loaded at once (the bar below "
+                "shows it) and answer the next question; no restart. A longer context holds "
+                "longer conversations but needs more memory.",
                 wordWrap=True,
             )
         )
@@ -175,7 +176,9 @@ class SettingsDialog(QDialog):
 
     def request(self, action: str, argument: str, passphrase: str = "") -> None:
         self.progress.setVisible(True)
-        self.message.setText("Working…")
+        loading = action in ("use_model", "engine")
+        self.message.setText(f"Loading {argument}…" if action == "use_model" else
+                             "Loading the model again…" if loading else "Working…")  # fmt: skip
         self.action_requested.emit(action, argument, passphrase)
 
     def _on_model(self, action: str) -> None:

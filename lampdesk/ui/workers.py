@@ -46,7 +46,7 @@ class AssistantWorker(QObject):
     damaged = Signal(str)  # the profile's database is damaged: offer to restore a backup
     threads_loaded = Signal(dict)  # lampdesk.ui.thread_work.threads_state()
     thread_loaded = Signal(dict)  # {"thread_id", "turns"} (lampdesk.ui.thread_work)
-    generation_loaded = Signal(dict)  # {"temperature", "max_tokens", "message"}
+    generation_loaded = Signal(dict)  # {"temperature", "max_tokens", "persona", "message"}
 
     def __init__(self, app: LampDesk, profile: str, first_run: FirstRun | None = None) -> None:
         super().__init__()
@@ -159,13 +159,16 @@ class AssistantWorker(QObject):
         def apply() -> None:
             session = self._open()
             message = ""
+            gen = {key: value for key, value in changes.items() if key != "persona"}
             if changes:
                 try:
-                    session.assistant.generation_settings(**changes)
+                    session.assistant.generation_settings(**gen)
+                    if "persona" in changes:
+                        session.set_persona(changes["persona"])
                 except LampdeskError as exc:
                     self.generation_loaded.emit({"message": str(exc)})
                     return
-                for key, value in changes.items():
+                for key, value in gen.items():
                     session.profile.set_setting(f"gen.{key}", value)
                 message = "Saved: the next answer uses these settings."
             current = session.assistant.generation_settings()
@@ -173,6 +176,7 @@ class AssistantWorker(QObject):
                 {
                     "temperature": current.temperature,
                     "max_tokens": current.max_tokens,
+                    "persona": session.persona(),
                     "message": message,
                 }
             )
@@ -300,17 +304,18 @@ class AssistantWorker(QObject):
             info = self._app.models.add(Path(arg))
             return f"Added {info.name} ({info.architecture}, context {info.context_length})."
         if action == "use_model":
-            return f"{self._app.models.use(arg).name} is used from the next start."
+            info = self._app.use_model(arg, session)
+            return f"{info.name} is loaded: it answers the next question."
         if action == "remove_model":
             self._app.models.remove(arg)
             return f"Removed {arg} from the list (the file itself is untouched)."
         if action == "engine":
             threads, context = (int(n) for n in arg.split(","))
             options = EngineOptions(threads or None, context)
-            self._app.models.set_options(options)
+            self._app.set_engine_options(options, session)
             plural = "" if threads == 1 else "s"
             auto = "one thread per core" if options.threads is None else f"{threads} thread{plural}"
-            return f"From the next start: {auto}, a context of {context} tokens."
+            return f"Reloaded: {auto}, a context of {context} tokens, from the next question."
         if action == "budget":
             budget = int(arg)
             session.profile.set_setting(RETRIEVAL_BUDGET_SETTING, str(budget))
