@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
         self.worker.settings_loaded.connect(self.settings_dialog.show_state)
         self.settings_button.clicked.connect(self.show_settings)
         self.settings_dialog.get_models_requested.connect(self.show_model_catalog)
+        self.settings_dialog.hotkey_requested.connect(self._on_hotkey_chosen)
         self.model_catalog: ModelCatalogDialog | None = None
         self.thread_.start()
 
@@ -346,21 +347,41 @@ class MainWindow(QMainWindow):
         self.ask_thread_requested.emit(question, self.personalize.isChecked(), thread, how)
 
     def set_hotkey(self, keys: str) -> str:
-        """Take *keys* as the system-wide quick-ask hotkey; what happened, in words."""
+        """Take *keys* as the system-wide quick-ask hotkey; what happened, in words. When it
+        cannot be taken, the hotkey grabbed before (if any) is grabbed again and kept."""
         if self.hotkey is None:
             self.hotkey, problem = hotkey.install(self.quick_ask.popup, keys)
         else:
+            previous = self.hotkey.hotkey
             try:
                 self.hotkey.start(keys)
                 problem = None
             except hotkey.HotkeyError as exc:
                 problem = str(exc)
+                if previous and previous != keys:
+                    try:
+                        self.hotkey.start(previous)
+                        return f"{keys} cannot be the hotkey: {problem} {previous} still is."
+                    except hotkey.HotkeyError:
+                        pass
         if problem is None:
             self._paths.ensure_root()
             settings = {**self._window_settings(), hotkey.HOTKEY_SETTING: keys}
             atomic_write(self._paths.window_settings_file, json.dumps(settings))
             return f"Quick ask from anywhere: {keys}."
         return f"The system-wide hotkey is off: {problem}"
+
+    def current_hotkey(self) -> str:
+        """The hotkey grabbed now, else the one kept in the window settings, else the default."""
+        if self.hotkey is not None and self.hotkey.hotkey:
+            return self.hotkey.hotkey
+        return str(self._window_settings().get(hotkey.HOTKEY_SETTING) or QUICK_ASK_SHORTCUT)
+
+    @Slot(str)
+    def _on_hotkey_chosen(self, keys: str) -> None:
+        message = self.set_hotkey(keys)
+        self.settings_dialog.show_hotkey(self.current_hotkey(), message)
+        self.status.setText(message)
 
     def _can_act(self) -> bool:
         """Message actions need an idle assistant and a stored conversation."""
@@ -510,6 +531,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_settings(self) -> None:
+        self.settings_dialog.show_hotkey(self.current_hotkey())
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.refresh_requested.emit()

@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -44,6 +46,9 @@ class SettingsDialog(QDialog):
     shown_state = Signal()
     #: "Get models…": the window opens the catalogue (lampdesk/ui/model_catalog_dialog.py).
     get_models_requested = Signal()
+    #: The quick-ask hotkey chosen ("Ctrl+Shift+Space"): the window grabs it again and answers
+    #: with :meth:`show_hotkey`.
+    hotkey_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,10 +134,29 @@ class SettingsDialog(QDialog):
         )
         data_layout.addStretch(1)
 
+        self.hotkey_edit = QKeySequenceEdit()
+        self.hotkey_edit.setMaximumSequenceLength(1)  # one chord: a global key has no sequel
+        self.hotkey_button = QPushButton("Apply")
+        self.hotkey_button.clicked.connect(self._apply_hotkey)
+        self.hotkey_note = QLabel(
+            "Opens the quick-ask popup over any application (on X11). Wayland lets no program "
+            "take a global key; there, and on macOS and Windows, use the tray's Quick ask….",
+            wordWrap=True,
+        )
+        self.hotkey_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        hotkey_tab = QWidget()
+        hotkey_form = QFormLayout(hotkey_tab)
+        hotkey_row = QHBoxLayout()
+        hotkey_row.addWidget(self.hotkey_edit, 1)
+        hotkey_row.addWidget(self.hotkey_button)
+        hotkey_form.addRow("Quick ask hotkey", hotkey_row)
+        hotkey_form.addRow(self.hotkey_note)
+
         self.tabs = QTabWidget()
         self.tabs.addTab(models_tab, "Models")
         self.tabs.addTab(retrieval_tab, "Retrieval")
         self.tabs.addTab(data_tab, "Data")
+        self.tabs.addTab(hotkey_tab, "Quick ask")
         self.backup_tab = BackupTab(self.request)
         self.tabs.addTab(self.backup_tab, "Backups")
         self.progress = QProgressBar()
@@ -171,6 +195,20 @@ class SettingsDialog(QDialog):
         if "backups" in state:
             self.backup_tab.show_backups(state["backups"])
         self.shown_state.emit()
+
+    def show_hotkey(self, keys: str, message: str = "") -> None:
+        """The hotkey in use (or the one to offer) and what happened to the last choice."""
+        self.hotkey_edit.setKeySequence(QKeySequence(keys))
+        if message:
+            self.hotkey_note.setText(message)
+
+    @Slot()
+    def _apply_hotkey(self) -> None:
+        keys = self.hotkey_edit.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+        if not keys:
+            self.hotkey_note.setText("Press the keys for the hotkey first (e.g. Ctrl+Shift+Space).")
+            return
+        self.hotkey_requested.emit(keys)
 
     # -- to the worker -----------------------------------------------------------------------
 

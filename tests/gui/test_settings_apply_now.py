@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from lampdesk.app import LampDesk
@@ -103,14 +104,16 @@ def test_the_system_prompt_is_edited_in_the_window(qtbot: QtBot, data_dir: Path)
     window.show_answer_settings()
     qtbot.waitUntil(lambda: "LampDesk" in settings.persona.toPlainText(), timeout=30_000)
     template_persona = settings.persona.toPlainText()
+    buttons = settings.findChild(QDialogButtonBox)
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
 
     settings.persona.setPlainText("You are {nobody}.")
-    settings._save()
+    save.click()
     qtbot.waitUntil(lambda: "unknown variable {nobody}" in settings.message.text())
 
     settings.persona.setPlainText(PERSONA)
     settings.max_tokens.setValue(24)  # saved together with the system prompt
-    settings._save()
+    save.click()
     qtbot.waitUntil(lambda: "Saved" in settings.message.text())
     answer = ask(qtbot, window, "Who are you?")
     assert answer["tokens"] <= 24
