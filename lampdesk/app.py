@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +151,8 @@ class LampDesk:
         self.embedder = embedder or Embedder()
         # Items are counted with the chat model's own tokenizer (its vocabulary only).
         self.count_tokens = VocabTokenCounter(lambda: self.engine.model_path)
+        #: The sessions opened here and still alive: their prompts follow a reloaded model.
+        self._sessions: list[weakref.ref[Session]] = []
 
     def open(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:
         """Open profile *name*; with *create*, make it first if it does not exist.
@@ -194,30 +197,31 @@ class LampDesk:
             retrieval_budget=int(budget) if budget else RETRIEVAL_BUDGET_TOKENS,
         )
         backups = AutoBackup(store, self.paths.backups_dir(entry.id))
-        return Session(entry, store, profile, assistant, lock_path, backups)
+        session = Session(entry, store, profile, assistant, lock_path, backups)
+        self._sessions = [ref for ref in self._sessions if ref() is not None]
+        self._sessions.append(weakref.ref(session))
+        return session
 
-    def use_model(self, name: str, session: Session | None = None) -> ModelInfo:
+    def use_model(self, name: str) -> ModelInfo:
         """Answer with the registered model *name* from the next question on, no restart: it
         is loaded now (in the caller's thread: a worker's, never a GUI's), then kept as the
         choice. A missing or broken file raises :class:`ModelError`; the old model stays."""
         info = self.models.get(name)
-        self._reload(info, self.models.options(), session)
+        self._reload(info, self.models.options())
         return self.models.use(name)
 
-    def set_engine_options(
-        self, options: EngineOptions, session: Session | None = None
-    ) -> EngineOptions:
+    def set_engine_options(self, options: EngineOptions) -> EngineOptions:
         """Keep *options* (threads, context length) and reload the model with them now."""
         current = self.models.options()
         kept = self.models.set_options(options)
         try:
-            self._reload(self.models.active(), kept, session)
+            self._reload(self.models.active(), kept)
         except BaseException:
             self.models.set_options(current)
             raise
         return kept
 
-    def _reload(self, info: ModelInfo, options: EngineOptions, session: Session | None) -> None:
+    def _reload(self, info: ModelInfo, options: EngineOptions) -> None:
         before = self.engine.model_path
         self.engine.switch(
             None if info.embedded else Path(info.path),
@@ -226,8 +230,10 @@ class LampDesk:
         )
         if self.engine.model_path != before:
             self.count_tokens.reset()
-        if session is not None:
-            session.follow_engine(self.engine.n_ctx)
+        for ref in self._sessions:
+            session = ref()
+            if session is not None:
+                session.follow_engine(self.engine.n_ctx)
 
     def close(self) -> None:
         """Free the models; sessions are closed by their owners."""

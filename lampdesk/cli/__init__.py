@@ -95,7 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 FORWARDED = frozenset(
     {"ask", "remember", "memory", "history", "rule", "log", "settings", "constraint", "thread"}
 )
-FORWARDED_ACTIONS = {"profile": {"set", "unset", "show", "list"}, "template": {"show", "reset"}}
+FORWARDED_ACTIONS = {
+    "profile": {"set", "unset", "show", "list"},
+    "template": {"show", "reset"},
+    "model": {"use"},  # the running LampDesk loads it now (a restart is not needed)
+}
 ENV_NO_RESIDENT = "LAMPDESK_NO_RESIDENT"
 
 

@@ -71,6 +71,10 @@ def add_model(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def use_model(ctx: Context, args: argparse.Namespace) -> int:
+    if ctx.resident:  # a running LampDesk: it loads the model now, for its next question
+        info = ctx.app.use_model(args.name)
+        print(f"LampDesk now answers with {info.name} (loaded in the running LampDesk).")
+        return 0
     info = ModelRegistry(ctx.paths).use(args.name)
     print(f"LampDesk now answers with {info.name}.")
     return 0

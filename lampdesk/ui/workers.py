@@ -304,7 +304,7 @@ class AssistantWorker(QObject):
             info = self._app.models.add(Path(arg))
             return f"Added {info.name} ({info.architecture}, context {info.context_length})."
         if action == "use_model":
-            info = self._app.use_model(arg, session)
+            info = self._app.use_model(arg)
             return f"{info.name} is loaded: it answers the next question."
         if action == "remove_model":
             self._app.models.remove(arg)
@@ -312,7 +312,7 @@ class AssistantWorker(QObject):
         if action == "engine":
             threads, context = (int(n) for n in arg.split(","))
             options = EngineOptions(threads or None, context)
-            self._app.set_engine_options(options, session)
+            self._app.set_engine_options(options)
             plural = "" if threads == 1 else "s"
             auto = "one thread per core" if options.threads is None else f"{threads} thread{plural}"
             return f"Reloaded: {auto}, a context of {context} tokens, from the next question."

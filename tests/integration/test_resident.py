@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lampdesk.inference.models import EMBEDDED_FILE, embedded_model_path
+
 pytestmark = [pytest.mark.model, pytest.mark.embedder]
 CLIENT = (
     "import json, sys\n"
@@ -108,3 +110,23 @@ def test_second_writer_waits_then_refuses_and_nothing_is_lost(
     listed = client(data_dir, "memory", "list", "--json")
     assert [m["text"] for m in json.loads(listed.stdout)] == ["First fact"]
     assert "HEAVY=[]" in listed.stderr
+
+
+def test_model_use_loads_the_model_in_the_resident(
+    resident: subprocess.Popen[str], data_dir: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "smol-copy.gguf"  # the embedded file under another name: a second model
+    try:
+        os.link(embedded_model_path(), other)
+    except OSError:
+        other.write_bytes(embedded_model_path().read_bytes())
+    before = json.loads(client(data_dir, "ask", "--json", "--max-tokens", "4", "Hi").stdout)
+    assert before["model"] == EMBEDDED_FILE
+    added = client(data_dir, "model", "add", str(other), "--name", "smol-copy")
+    assert added.returncode == 0, added.stderr
+    used = client(data_dir, "model", "use", "smol-copy")
+    assert used.returncode == 0 and "loaded in the running LampDesk" in used.stdout, used.stderr
+    after = json.loads(client(data_dir, "ask", "--json", "--max-tokens", "4", "Hi").stdout)
+    assert after["model"] == "smol-copy.gguf" and after["answer"], "no restart needed"
+    gone = client(data_dir, "model", "use", "nothing-such")
+    assert gone.returncode != 0 and "no model named" in gone.stderr
