@@ -129,11 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         from lampdesk.ui.smoke import run_smoke
 
-        return run_smoke(args.data_dir, profile, started, args.screenshot)
+        return run_smoke(args.data_dir, profile, started, args.screenshot, commands=resident_runner)
     if args.command in (None, "gui"):
         from lampdesk.ui.main_window import run_gui
 
-        return run_gui(args.data_dir, profile, minimized=args.minimized)
+        return run_gui(args.data_dir, profile, minimized=args.minimized, commands=resident_runner)
     return run_command(Context(args.data_dir, profile), args)
 
 
