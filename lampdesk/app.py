@@ -17,9 +17,10 @@ from lampdesk.prompting.templates import (
     default_template,
     parse_template,
 )
-from lampdesk.retrieval.dense import DenseIndex, Embedder
+from lampdesk.retrieval.dense import DenseIndex, Embedder, IndexRepairer
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.retrieval.tokens import VocabTokenCounter
+from lampdesk.sources.book import SourceBook
 from lampdesk.vault import lock
 from lampdesk.vault.backup import AutoBackup
 from lampdesk.vault.keys import PassphrasePrompt
@@ -77,7 +78,7 @@ class LampDesk:
         embedder: Embedder | None = None,
     ) -> None:
         self.paths = paths
-        self.vault = Vault(paths, prompt)
+        self.vault = Vault(paths, prompt, index_repair=IndexRepairer())
         self.models = ModelRegistry(paths)
         if engine is None:
             options, model = self.models.options(), self.models.active()
@@ -120,6 +121,7 @@ class LampDesk:
             DenseIndex(self.paths.index_dir(entry.id)),
             self.embedder,
             count_tokens=self.count_tokens,
+            provenance=SourceBook(store).provenance,
         )
         builder = PromptBuilder(
             profile_template(profile),
