@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from lampdesk.retrieval import dates
 from lampdesk.retrieval.retriever import RetrievedItem
-from lampdesk.retrieval.sparse import STOP_WORDS
+from lampdesk.text import STOP_WORDS
 
 NOT_MENTIONED = "Not mentioned"
 #: Items whose clauses are offered (best first).
