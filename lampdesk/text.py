@@ -1,7 +1,9 @@
-"""Words: the stop words and content words that search, quoting and memory compare texts by.
+"""Words: how search, quoting and memory split texts into words, stems and stop words.
 
 The lowest layer (it imports nothing of LampDesk), so the profile, retrieval, prompting and
-memory all read words the same way.
+memory all read words from one place. Three readings, each kept exactly as its users need it:
+:func:`words` (any script, for search), :func:`ascii_words` and :func:`stems` (grounded quotes),
+:func:`content_words` (what a statement is about, apostrophes kept: "don't", "i'm").
 """
 
 from __future__ import annotations
@@ -154,6 +156,8 @@ STOP_WORDS = frozenset(
     ]
 )
 
+_WORD = re.compile(r"\w+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 _STATEMENT_WORDS = re.compile(r"[a-z0-9']+")
 #: Words that say nothing about what a statement is about (negation included: polarity is
 #: compared on its own).
@@ -166,3 +170,28 @@ _NOT_CONTENT = STOP_WORDS | {
 def content_words(text: str) -> frozenset[str]:
     """What a statement is about: its lower-cased words without stop words and attitude verbs."""
     return frozenset(w for w in _STATEMENT_WORDS.findall(text.lower()) if w not in _NOT_CONTENT)
+
+
+def words(text: str) -> list[str]:
+    """The words of *text* in any script, lower-cased, in order."""
+    return _WORD.findall(text.lower())
+
+
+def ascii_words(text: str) -> list[str]:
+    """The runs of ASCII letters and digits of *text*, lower-cased, in order."""
+    return _ASCII_WORD.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    """A crude stem: an ending off, then five letters ("worked" and "work", "dancing" and
+    "dance", "researching" and "research" meet)."""
+    for ending in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = word[: -len(ending)]
+            break
+    return word[:5]
+
+
+def stems(text: str) -> set[str]:
+    """The stems of *text*'s ASCII words that are not stop words."""
+    return {stem(w) for w in ascii_words(text) if w not in STOP_WORDS}

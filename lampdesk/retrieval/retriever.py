@@ -23,6 +23,7 @@ from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder, blob_to_vector, vector_to_blob
 from lampdesk.retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from lampdesk.retrieval.tokens import TokenCounter, approximate_tokens
+from lampdesk.text import words as text_words
 
 #: Items embedded and indexed per batch while syncing.
 SYNC_BATCH = 512
@@ -31,7 +32,6 @@ MIN_ITEM_TOKENS = 4
 #: No tokenizer packs more characters than this in a token on average, so a text longer than
 #: this many characters per token left cannot fit and need not be tokenized.
 MAX_CHARS_PER_TOKEN = 8
-_WORDS = re.compile(r"\w+")
 #: A conversational item starts with its speaker: ``"Caroline: ..."``.
 _SPEAKER = re.compile(r"^([^\W\d][\w .'-]{0,39}):\s")
 
@@ -111,7 +111,7 @@ class _Row:
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORDS.findall(text.lower()))
+    return frozenset(text_words(text))
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

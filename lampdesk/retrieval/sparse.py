@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-from lampdesk.text import STOP_WORDS
+from lampdesk.text import STOP_WORDS, words
 from lampdesk.vault.store import Store
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 #: A question longer than this many search terms keeps its first ones (bounded query time).
 MAX_TERMS = 32
 #: bm25() column weights of ``retrieval_fts``: the item's own text counts more than its context.
@@ -17,8 +14,8 @@ CONTEXT_WEIGHT = 0.35
 
 def query_terms(text: str) -> list[str]:
     """The searchable words of *text*, lower-cased, stop words removed, order kept, unique."""
-    words = (w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS)
-    return list(dict.fromkeys(words))[:MAX_TERMS]
+    terms = (w for w in words(text) if w not in STOP_WORDS)
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
 
 
 def fts_query(text: str) -> str | None:
