@@ -21,9 +21,10 @@ from lampdesk.prompting.templates import (
     parse_template,
     variables_in,
 )
-from lampdesk.retrieval.dense import DenseIndex, Embedder
+from lampdesk.retrieval.dense import DenseIndex, Embedder, IndexRepairer
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.retrieval.tokens import VocabTokenCounter
+from lampdesk.sources.book import SourceBook
 from lampdesk.vault import lock
 from lampdesk.vault.backup import AutoBackup
 from lampdesk.vault.keys import PassphrasePrompt
@@ -137,7 +138,7 @@ class LampDesk:
         embedder: Embedder | None = None,
     ) -> None:
         self.paths = paths
-        self.vault = Vault(paths, prompt)
+        self.vault = Vault(paths, prompt, index_repair=IndexRepairer())
         self.models = ModelRegistry(paths)
         if engine is None:
             options, model = self.models.options(), self.models.active()
@@ -182,6 +183,7 @@ class LampDesk:
             DenseIndex(self.paths.index_dir(entry.id)),
             self.embedder,
             count_tokens=self.count_tokens,
+            provenance=SourceBook(store).provenance,
         )
         builder = PromptBuilder(
             profile_template(profile),

@@ -15,14 +15,15 @@ from lampdesk.constraints.guard import REWRITE_NOTE, ConstraintGuard
 from lampdesk.errors import UsageError
 from lampdesk.inference.engine import Engine, GenerationSettings, Message, StreamStats
 from lampdesk.inference.prefix_cache import PrefixCache
-from lampdesk.memory.decide import Existing, content_words, decide
+from lampdesk.memory.decide import Existing, decide
 from lampdesk.memory.extract import Candidate, extract_by_rules
-from lampdesk.memory.learner import MemoryLearner
+from lampdesk.memory.learner import MemoryLearner, similar_memories
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
 from lampdesk.prompting import grounded, limits, routing
 from lampdesk.prompting.builder import BuiltPrompt, HistoryTurn, PromptBuilder
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
+from lampdesk.text import content_words
 
 NO_PROFILE_NOTE = "No profile data was used: the profile has no attributes or memories yet."
 NOT_PERSONALIZED_NOTE = "Personalisation was off: no profile data was used."
@@ -152,7 +153,7 @@ class Assistant:
         if len(stated) != 1:
             return "add", self.profile.add_memory(text)
         candidate = Candidate(text.strip(), stated[0].topic, stated[0].negated)
-        similar = self.profile.similar_memories(candidate.text, candidate.topic)
+        similar = similar_memories(self.profile, candidate.text, candidate.topic)
         decision = decide(candidate, [Existing(m.id, m.text, m.topic, m.pinned) for m in similar])
         target = next((m for m in similar if m.id == decision.memory_id), None)
         if decision.action == "none" and target is not None:

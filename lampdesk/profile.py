@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from lampdesk.errors import UsageError
-from lampdesk.prompting.rules import Rule
 from lampdesk.vault.store import Store, utc_now
 
 FEEDBACK_KINDS = ("up", "down", "edit", "reask")
@@ -26,6 +25,50 @@ _ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: notes spends its time on: on this project's 2-core machines MiniLM embeds ~15 pieces/s at
 #: its full 256 word pieces and ~3x that at 64.
 DOCUMENT_EMBED_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule the user sets for every answer (:mod:`lampdesk.prompting.rules` enforces it)."""
+
+    id: int
+    text: str
+    blocked_terms: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "text": self.text, "blocked_terms": list(self.blocked_terms)}
+
+
+#: Kinds of diet (a regular expression's alternatives), in statements about the user.
+DIET_TYPES = (
+    r"vegans?|vegetarians?|pescatarians?|flexitarian|carnivore|omnivore|keto|paleo|kosher|halal|"
+    r"plant-based|low-carb|gluten-free|dairy-free|raw food"
+)
+
+#: Topics that stand for constraints on what LampDesk may suggest: (topic, constraint kind).
+CONSTRAINT_KINDS = ("diet", "allergy", "medical")
+
+
+_RESTRICTION = re.compile(
+    rf"\b(?:{DIET_TYPES})\b|\b(?:don't|do not|can't|cannot|never|no longer|avoid|stopped|"
+    rf"gave up|cut out|not allowed|shouldn't|must not|only)\b",
+    re.IGNORECASE,
+)
+_ALLERGY = re.compile(r"\ballerg(?:ic|y|ies)\b|\bintoleran(?:t|ce)\b", re.IGNORECASE)
+
+
+def constraint_of(text: str, topic: str | None) -> str | None:
+    """The kind of constraint a memory sets on what LampDesk may suggest (see
+    :data:`CONSTRAINT_KINDS`): "allergy" for allergies and intolerances, "medical" for health
+    conditions and limits, "diet" for a kind of diet or a food the user does not eat;
+    ``None`` for everything else ("I love steak" is a taste, not a constraint)."""
+    if topic == "allergy" or _ALLERGY.search(text):
+        return "allergy"
+    if topic == "health":
+        return "medical"
+    if topic == "diet" and _RESTRICTION.search(text):
+        return "diet"
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,7 +87,7 @@ class Memory:
     topic: str | None = None
     updated_at: str = ""
     #: "diet", "allergy" or "medical" when it limits what may be suggested (see
-    #: lampdesk.memory.extract.constraint_of); ``None`` otherwise.
+    #: constraint_of); ``None`` otherwise.
     constraint: str | None = None
 
 
@@ -182,8 +225,6 @@ class Profile:
         if not text:
             raise UsageError("There is nothing to remember: the text is empty.")
         if constraint is None and topic is not None:
-            from lampdesk.memory.extract import constraint_of
-
             constraint = constraint_of(text, topic)
         now = utc_now()
         with self.store.transaction():
@@ -254,8 +295,6 @@ class Profile:
         if not text:
             raise UsageError("A memory cannot be empty; forget it instead.")
         if constraint is None and topic is not None:
-            from lampdesk.memory.extract import constraint_of
-
             constraint = constraint_of(text, topic)
         now = utc_now()
         with self.store.transaction():
@@ -304,22 +343,6 @@ class Profile:
     def pinned_texts(self) -> list[str]:
         rows = self.store.query("SELECT text FROM memories WHERE pinned = 1 ORDER BY id")
         return [str(r[0]) for r in rows]
-
-    def similar_memories(self, text: str, topic: str | None, limit: int = 10) -> list[Memory]:
-        """Memories a new statement may repeat, update or retract: those on *topic* and the
-        best lexical matches (FTS5)."""
-        from lampdesk.retrieval import sparse
-
-        ids = (
-            {
-                int(r[0])
-                for r in self.store.query("SELECT id FROM memories WHERE topic = ?", (topic,))
-            }
-            if topic
-            else set()
-        )
-        ids.update(mid for mid, _ in sparse.search(self.store, text, limit))
-        return self.memories(sorted(ids))
 
     # -- proposals ("ask me first") ----------------------------------------------------------
 
@@ -376,7 +399,7 @@ class Profile:
     def reject(self, proposal_id: int) -> bool:
         """Drop a pending change; what it would have learned is not learned again in that
         conversation (see lampdesk.memory.refusals)."""
-        from lampdesk.memory import refusals
+        from lampdesk import refusals
 
         with self.store.transaction():
             found = self.store.query(
@@ -442,7 +465,7 @@ class Profile:
         of used items, and any saved prompt state that may hold its text. With *refuse* (the
         user forgot it, rather than took it back in chat), it is not learned again from its
         exchange or its conversation (see lampdesk.memory.refusals)."""
-        from lampdesk.memory import refusals
+        from lampdesk import refusals
 
         with self.store.transaction():
             found = self.store.query("SELECT 1 FROM memories WHERE id = ?", (memory_id,))

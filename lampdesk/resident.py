@@ -16,12 +16,18 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lampdesk.paths import DataPaths, ensure_private_dir
 
+if TYPE_CHECKING:
+    from lampdesk.app import LampDesk
+
 #: Runs one command: (argv, stdout, stderr) -> exit code.
 CommandRunner = Callable[[Sequence[str], TextIO, TextIO], int]
+#: Makes the command runner of a resident LampDesk (the window, ``serve``): the CLI's dispatch,
+#: handed to the front ends by whoever starts them, so ``ui/`` and ``api/`` never import ``cli/``.
+Commands = Callable[["LampDesk"], CommandRunner]
 EXIT_RESIDENT_GONE = 3
 
 

@@ -29,6 +29,7 @@ from lampdesk.conversations import history_from_messages, search_text
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.inference.engine import GenerationSettings
 from lampdesk.prompting.builder import HistoryTurn
+from lampdesk.resident import Commands, ResidentServer
 
 log = logging.getLogger(__name__)
 
@@ -403,17 +404,16 @@ async def _stream(
     yield "data: [DONE]\n\n"
 
 
-def serve(app: LampDesk, profile: str, host: str, port: int, token: str) -> None:
-    """Run the API until interrupted (blocking)."""
+def serve(
+    app: LampDesk, profile: str, host: str, port: int, token: str, commands: Commands
+) -> None:
+    """Run the API until interrupted (blocking); ``commands`` runs forwarded commands."""
     import uvicorn
-
-    from lampdesk.cli import resident_runner
-    from lampdesk.resident import ResidentServer
 
     check_loopback(host)
     service = ApiService(app, profile, token)
     service.session(profile)  # open (and unlock) the default profile before listening
-    resident = ResidentServer(app.paths, resident_runner(app))
+    resident = ResidentServer(app.paths, commands(app))
     config = uvicorn.Config(
         Guard(create_app(service), service),
         host=host,

@@ -2,7 +2,8 @@
 
 ``lampdesk`` alone opens the desktop window; every sub-command runs headless. Each module in
 :data:`COMMAND_MODULES` adds its sub-commands through ``register(commands)`` and sets a
-``handler(ctx, args) -> int`` on each parser.
+``handler(ctx, args) -> int`` on each parser; :mod:`lampdesk.cli.plugins` adds the commands of
+plugins (the benchmarks and evaluations) the same way.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from lampdesk.cli import (
     ask_cmds,
     constraint_cmds,
     desktop_cmds,
-    eval_cmds,
     inference_cmds,
     memory_cmds,
     model_cmds,
+    plugins,
     profile_cmds,
     source_cmds,
     thread_cmds,
@@ -51,7 +52,6 @@ COMMAND_MODULES = (
     model_cmds,
     api_cmds,
     desktop_cmds,
-    eval_cmds,
     source_cmds,
     constraint_cmds,
     thread_cmds,
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
+    plugins.register(commands)  # eval, bench: lampdesk.evals.commands
     commands.add_parser("gui", help="open the desktop window (the default)")
     return parser
 
@@ -133,11 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         from lampdesk.ui.smoke import run_smoke
 
-        return run_smoke(args.data_dir, profile, started, args.screenshot)
+        return run_smoke(args.data_dir, profile, started, args.screenshot, commands=resident_runner)
     if args.command in (None, "gui"):
         from lampdesk.ui.main_window import run_gui
 
-        return run_gui(args.data_dir, profile, minimized=args.minimized)
+        return run_gui(args.data_dir, profile, minimized=args.minimized, commands=resident_runner)
     return run_command(Context(args.data_dir, profile), args)
 
 

@@ -20,11 +20,12 @@ def register(commands: Any) -> None:
 def serve_api(ctx: Context, args: argparse.Namespace) -> int:
     from lampdesk.api.server import check_loopback, serve
     from lampdesk.api.token import api_token
+    from lampdesk.cli import resident_runner
 
     check_loopback(args.host)
     token = api_token(ctx.paths)
     print(f"LampDesk API on http://{args.host}:{args.port}/v1 (profile {ctx.profile_name!r})")
     print(f"Bearer token: {token}")
     print("Ctrl-C stops it.", flush=True)
-    serve(ctx.app, ctx.profile_name, args.host, args.port, token)
+    serve(ctx.app, ctx.profile_name, args.host, args.port, token, resident_runner)
     return 0

@@ -1,4 +1,4 @@
-"""``lampdesk rule ...``, ``lampdesk log`` and ``lampdesk bench inference``."""
+"""``lampdesk rule ...`` and ``lampdesk log``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
-from lampdesk.cli.eval_cmds import add_bench_retrieval
-from lampdesk.cli.memory_cmds import add_bench_memory
-from lampdesk.cli.source_cmds import add_bench_sources
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
 
@@ -61,28 +58,6 @@ def register(commands: Any) -> None:
     log.add_argument("--limit", type=int, default=20)
     log.add_argument("--json", action="store_true")
     log.set_defaults(handler=show_log)
-
-    bench = commands.add_parser("bench", help="benchmarks: commands that measure")
-    benches = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
-    add_bench_inference(benches)
-    add_bench_retrieval(benches)
-    add_bench_memory(benches)
-    add_bench_sources(benches)
-    cli_bench = benches.add_parser(
-        "cli", help="wall time and memory: llm (peer) vs lampdesk ask, cold and resident"
-    )
-    cli_bench.add_argument("--json", action="store_true")
-    cli_bench.set_defaults(handler=bench_cli)
-
-
-def add_bench_inference(benches: Any) -> None:
-    inference = benches.add_parser(
-        "inference", help="time to first token: raw llama.cpp vs LampDesk, side by side"
-    )
-    inference.add_argument("--max-tokens", type=int, default=64)
-    inference.add_argument("--rounds", type=int, default=3, help="medians over this many")
-    inference.add_argument("--json", action="store_true")
-    inference.set_defaults(handler=bench_inference)
 
 
 def add_rule(ctx: Context, args: argparse.Namespace) -> int:
@@ -163,46 +138,4 @@ def show_log(ctx: Context, args: argparse.Namespace) -> int:
             f"{e['request_id'] or e['id']:<13} {e['created_at']:<26} {e['prompt_tokens']:>6} "
             f"{e['reused_tokens']:>7} {ttft:>8} {rate:>6} {e['tokens']:>7}  {cut}"
         )
-    return 0
-
-
-def bench_inference(ctx: Context, args: argparse.Namespace) -> int:
-    from lampdesk.evals.inference_bench import RUNS, run
-
-    report = run(max_tokens=args.max_tokens, rounds=args.rounds)
-    if args.json:
-        print_json(report)
-        return 0
-    print(
-        f"model {report['model']}, {report['threads']} threads, {args.max_tokens} tokens, "
-        f"medians of {report['rounds']} rounds"
-    )
-    print(f"{'run':<24}{'ttft ms':>10}{'prompt':>8}{'reused':>8}{'tok/s':>8}")
-    for name in RUNS:
-        r = report[name]
-        print(
-            f"{name:<24}{r['ttft_ms']:>10.0f}{r['prompt_tokens']:>8}"
-            f"{r.get('reused_tokens', 0):>8}{r['tok_per_s']:>8.1f}"
-        )
-    for key, value in report["ratios"].items():
-        print(f"{key}: {value:.2f}x")
-    return 0
-
-
-def bench_cli(ctx: Context, args: argparse.Namespace) -> int:
-    from lampdesk.evals.cli_bench import run
-
-    report = run()
-    if args.json:
-        print_json(report)
-        return 0
-    print(f"{'command':<20}{'wall s':>8}{'peak RSS MB':>13}{'tokens':>8}{'ms/token':>10}")
-    for name in ("peer", "lampdesk_cold", "lampdesk_resident"):
-        r = report[name]
-        print(
-            f"{name:<20}{r['wall_s']:>8.2f}{r['peak_rss_mb']:>13.0f}"
-            f"{r['answer_tokens']:>8}{r['ms_per_answer_token']:>10.1f}"
-        )
-    for key, value in report["ratios"].items():
-        print(f"{key}: {value:.2f}x")
     return 0

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lampdesk.cli.context import Context, print_json
-from lampdesk.errors import UsageError
 from lampdesk.sources.model import KINDS
 
 if TYPE_CHECKING:
@@ -56,29 +55,6 @@ def register(commands: Any) -> None:
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=search_profile)
-
-
-def add_bench_sources(benches: Any) -> None:
-    """``bench sources``, under the one ``bench`` command (see inference_cmds)."""
-    bench = benches.add_parser(
-        "sources", help="import generated Markdown notes into a throwaway profile, timed"
-    )
-    bench.add_argument("--files", type=int, default=1000)
-    bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.set_defaults(handler=bench_sources)
-
-
-def bench_sources(ctx: Context, args: argparse.Namespace) -> int:
-    from lampdesk.evals.sources_bench import print_report, run
-
-    if args.files <= 0:
-        raise UsageError("--files must be a positive number.")
-    result = run(args.files, progress=ProgressLine())
-    if args.json:
-        print_json(result)
-    else:
-        print_report(result)
-    return 0 if result["retrieved"] else 1
 
 
 class ProgressLine:

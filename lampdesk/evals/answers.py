@@ -25,7 +25,6 @@ from typing import Any
 
 from lampdesk.assistant import Assistant
 from lampdesk.evals import progress as steps
-from lampdesk.evals.retrieval import read_folder
 from lampdesk.inference.engine import Engine, GenerationSettings
 from lampdesk.memory.learner import MEMORY_ENABLED
 from lampdesk.paths import DataPaths
@@ -36,6 +35,7 @@ from lampdesk.retrieval import dates
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import RetrievalSettings, Retriever
 from lampdesk.retrieval.tokens import TokenCounter
+from lampdesk.sources.locomo import read_folder
 from lampdesk.vault.keys import KeyMode
 from lampdesk.vault.profiles import Vault
 

@@ -9,24 +9,23 @@ ids fits in that many tokens. The BM25 and dense baselines run in the same pass 
 
 from __future__ import annotations
 
-import json
 import secrets
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lampdesk.errors import UsageError
 from lampdesk.paths import DataPaths
 from lampdesk.profile import NewItem, Profile
 from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import RetrievalSettings, RetrievedItem, Retriever
 from lampdesk.retrieval.tokens import TokenCounter
+from lampdesk.sources.locomo import read_folder
 from lampdesk.vault.keys import KeyMode
 from lampdesk.vault.profiles import Vault
 
@@ -101,74 +100,6 @@ class SystemTally:
 
 
 # -- reading LoCoMo ---------------------------------------------------------------------------
-
-
-def read_samples(path: Path) -> Iterator[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not a readable LoCoMo JSON file: {exc}") from exc
-    samples = data if isinstance(data, list) else [data]
-    for number, sample in enumerate(samples):
-        if not isinstance(sample, dict) or "qa" not in sample:
-            raise UsageError(f"{path} does not look like LoCoMo data (no 'qa' list).")
-        conversation = sample.get("conversation", sample)
-        name = str(sample.get("sample_id") or path.stem)
-        if len(samples) > 1 and "sample_id" not in sample:
-            name = f"{name}-{number}"
-        yield name, conversation, list(sample["qa"])
-
-
-def _turn_text(turn: dict[str, Any]) -> str:
-    text = f"{turn.get('speaker', '?')}: {str(turn.get('text', '')).strip()}"
-    caption = turn.get("blip_caption")
-    if caption:
-        text += f" [photo: {str(caption).strip()}]"
-    return text
-
-
-def _session_numbers(conversation: dict[str, Any]) -> list[int]:
-    numbers = []
-    for key, value in conversation.items():
-        suffix = key.removeprefix("session_")
-        if key.startswith("session_") and suffix.isdigit() and isinstance(value, list):
-            numbers.append(int(suffix))
-    return sorted(numbers)
-
-
-def conversation_items(conversation: dict[str, Any], name: str) -> list[NewItem]:
-    """One item per turn, dated with its session, its neighbours as hidden context."""
-    items: list[NewItem] = []
-    for number in _session_numbers(conversation):
-        turns = [t for t in conversation[f"session_{number}"] if isinstance(t, dict)]
-        day = dates.parse_day(str(conversation.get(f"session_{number}_date_time", "")))
-        texts = [_turn_text(t) for t in turns]
-        for i, turn in enumerate(turns):
-            neighbours = texts[max(0, i - 1) : i] + texts[i + 1 : i + 2]
-            items.append(
-                NewItem(
-                    text=texts[i],
-                    kind="turn",
-                    source=f"locomo:{name}:session_{number}",
-                    happened_at=day.isoformat() if day else None,
-                    turn_ids=(str(turn.get("dia_id", "")),),
-                    context="\n".join(neighbours),
-                )
-            )
-    return items
-
-
-def read_folder(
-    data_dir: Path,
-) -> Iterator[tuple[str, list[NewItem], list[dict[str, Any]]]]:
-    """Every conversation in the LoCoMo ``.json`` files of *data_dir*: its name, its turns as
-    profile items, and its raw question records."""
-    files = sorted(p for p in data_dir.glob("*.json") if p.is_file())
-    if not files:
-        raise UsageError(f"There are no LoCoMo .json files in {data_dir}.")
-    for path in files:
-        for name, conversation, qa in read_samples(path):
-            yield name, conversation_items(conversation, name), qa
 
 
 def load_conversations(data_dir: Path) -> list[Conversation]:

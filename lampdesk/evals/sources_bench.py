@@ -22,6 +22,7 @@ from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
+from lampdesk.sources.book import SourceBook
 from lampdesk.sources.importer import SourceImporter
 from lampdesk.vault.keys import KeyMode
 from lampdesk.vault.profiles import Vault
@@ -146,7 +147,12 @@ def run(
 
         with store:
             profile = Profile(store)
-            retriever = Retriever(profile, DenseIndex(paths.index_dir(entry.id)), embedder)
+            retriever = Retriever(
+                profile,
+                DenseIndex(paths.index_dir(entry.id)),
+                embedder,
+                provenance=SourceBook(store).provenance,
+            )
             importer = SourceImporter(profile, retriever)
             started = time.perf_counter()
             plan = importer.preview("folder", notes, progress=timed)

@@ -8,20 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lampdesk.memory.extract import Candidate, extract_by_rules, slot_of
-from lampdesk.retrieval.sparse import STOP_WORDS
+from lampdesk.text import content_words
 
 ACTIONS = ("add", "update", "delete", "none")
 #: Word overlap (Jaccard of content words) from which two statements are about the same thing.
 SAME_THING = 0.34
 #: ... and from which they say the same thing.
 SAME_STATEMENT = 0.75
-_WORDS = re.compile(r"[a-z0-9']+")
-#: Words that say nothing about what a statement is about (negation included: polarity is
-#: compared on its own).
-_STOP = STOP_WORDS | {
-    "i'm", "im", "now", "really", "don't", "anymore", "longer", "never", "like", "likes",
-    "love", "loves", "enjoy", "prefer", "hate", "dislike", "adore",
-}  # fmt: skip
 #: A statement that only takes something back: "I no longer play tennis".
 _RETRACTION = re.compile(
     r"\b(?:no longer|(?:not|n't)\b.*\b(?:anymore|any more)|(?:stopped|quit|gave up)\b)",
@@ -46,10 +39,6 @@ class Decision:
     #: The memory updated, deleted, or already saying it (``None`` for an add).
     memory_id: int | None
     reason: str
-
-
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in _WORDS.findall(text.lower()) if w not in _STOP)
 
 
 def overlap(a: str, b: str) -> float:

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lampdesk.memory import cues
+from lampdesk.profile import CONSTRAINT_KINDS as CONSTRAINT_KINDS
+from lampdesk.profile import DIET_TYPES
+from lampdesk.profile import constraint_of as constraint_of
 
 #: Topics a fact can be about. A *single* topic holds one current truth (a newer statement
 #: replaces the older one); the others collect many facts. "style" is how the user wants to be
@@ -28,8 +31,6 @@ MULTI_TOPICS = (
     "style", "language", "learning", "plans", "things", "other",
 )  # fmt: skip
 TOPICS = SINGLE_TOPICS + MULTI_TOPICS
-#: Topics that stand for constraints on what LampDesk may suggest: (topic, constraint kind).
-CONSTRAINT_KINDS = ("diet", "allergy", "medical")
 
 #: What the model must produce: at most three short facts, each with a known topic.
 FACTS_SCHEMA: dict[str, Any] = {
@@ -92,10 +93,7 @@ _CONDITION = (
     r"cancer|allerg\w* to (?:penicillin|aspirin|ibuprofen|sulfa|medication|antibiotics)|"
     r"smok(?:e|es|ed|ing)|vap(?:e|ing)|sober|bad (?:back|knee|hip|shoulder)|recovering from"
 )
-_DIET_TYPE = (
-    r"vegans?|vegetarians?|pescatarians?|flexitarian|carnivore|omnivore|keto|paleo|kosher|halal|"
-    r"plant-based|low-carb|gluten-free|dairy-free|raw food"
-)
+_DIET_TYPE = DIET_TYPES
 _PET = r"dogs?|cats?|pupp(?:y|ies)|kittens?|parrots?|hamsters?|rabbits?|horses?|pets?|tortoises?"
 _RELATIVE = (
     r"sister|brother|mother|father|mom|mum|mam|dad|son|daughter|kids?|children|child|baby|"
@@ -338,30 +336,6 @@ def slot_of(text: str, topic: str | None) -> str | None:
     if pattern is not None and not pattern.search(text):
         return None
     return topic
-
-
-_RESTRICTION = re.compile(
-    rf"\b(?:{_DIET_TYPE})\b|\b(?:don't|do not|can't|cannot|never|no longer|avoid|stopped|"
-    rf"gave up|cut out|not allowed|shouldn't|must not|only)\b",
-    re.IGNORECASE,
-)
-
-
-_ALLERGY = re.compile(r"\ballerg(?:ic|y|ies)\b|\bintoleran(?:t|ce)\b", re.IGNORECASE)
-
-
-def constraint_of(text: str, topic: str | None) -> str | None:
-    """The kind of constraint a memory sets on what LampDesk may suggest (see
-    :data:`CONSTRAINT_KINDS`): "allergy" for allergies and intolerances, "medical" for health
-    conditions and limits, "diet" for a kind of diet or a food the user does not eat;
-    ``None`` for everything else ("I love steak" is a taste, not a constraint)."""
-    if topic == "allergy" or _ALLERGY.search(text):
-        return "allergy"
-    if topic == "health":
-        return "medical"
-    if topic == "diet" and _RESTRICTION.search(text):
-        return "diet"
-    return None
 
 
 #: Openers that are not part of the statement: "Honestly, I'm vegan".

@@ -13,8 +13,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lampdesk import refusals
 from lampdesk.inference.engine import Engine
-from lampdesk.memory import cues, refusals
+from lampdesk.memory import cues
 from lampdesk.memory.decide import Decision, Existing, decide, topic_of
 from lampdesk.memory.extract import (
     FACTS_SCHEMA,
@@ -27,7 +28,8 @@ from lampdesk.memory.extract import (
     unique,
 )
 from lampdesk.memory.statements import StatementJudge, TextEmbedder
-from lampdesk.profile import Profile
+from lampdesk.profile import Memory, Profile
+from lampdesk.retrieval import sparse
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +175,7 @@ class MemoryLearner:
         for candidate in self.candidates(user_text):
             if refusals.held_back(self.profile.store, candidate.text, interaction_id):
                 continue  # forgotten or rejected in this conversation: not learned again
-            similar = self.profile.similar_memories(candidate.text, candidate.topic)
+            similar = similar_memories(self.profile, candidate.text, candidate.topic)
             existing = [
                 Existing(m.id, m.text, m.topic, m.pinned) for m in similar if m.source != beside
             ]
@@ -231,3 +233,20 @@ class MemoryLearner:
 def classify(text: str) -> str | None:
     """The topic of a fact the user typed in directly (``remember``)."""
     return topic_of(text)
+
+
+def similar_memories(
+    profile: Profile, text: str, topic: str | None, limit: int = 10
+) -> list[Memory]:
+    """Memories a new statement may repeat, update or retract: those on *topic* and the
+    best lexical matches (FTS5)."""
+    ids = (
+        {
+            int(r[0])
+            for r in profile.store.query("SELECT id FROM memories WHERE topic = ?", (topic,))
+        }
+        if topic
+        else set()
+    )
+    ids.update(mid for mid, _ in sparse.search(profile.store, text, limit))
+    return profile.memories(sorted(ids))

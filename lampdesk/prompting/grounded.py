@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from lampdesk.prompting import quotes, routing
 from lampdesk.retrieval.retriever import RetrievedItem
+from lampdesk.text import ascii_words, stem
 
 UNKNOWN = "I don't know: nothing you've told me says."
 #: A remembered statement up to this many words is said back whole, as the answer's sentence.
@@ -44,7 +45,6 @@ ATTRIBUTE_WORDS: Mapping[str, str] = {
 _DATE = re.compile(r"^\([^)]*\)\s*")
 #: An item said by someone ("Caroline: ..."), as imported conversations are.
 _SPEAKER = re.compile(r"^[^\W\d][\w .'-]{0,39}:\s")
-_WORD = re.compile(r"[a-z0-9]+")
 #: First person to second, longest forms first.
 _SWAPS = (
     (r"\bI am\b", "you are"), (r"\bI'm\b", "you're"), (r"\bI was\b", "you were"),
@@ -178,7 +178,7 @@ def second_person(text: str) -> str:
 
 
 def _stems(text: str) -> set[str]:
-    return {quotes._stem(w) for w in _WORD.findall(text.lower())}
+    return {stem(w) for w in ascii_words(text)}
 
 
 class Chooser(Protocol):

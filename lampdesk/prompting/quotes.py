@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from lampdesk.retrieval import dates
 from lampdesk.retrieval.retriever import RetrievedItem
-from lampdesk.retrieval.sparse import STOP_WORDS
+from lampdesk.text import STOP_WORDS, ascii_words, stem, stems
 
 NOT_MENTIONED = "Not mentioned"
 #: Items whose clauses are offered (best first).
@@ -37,7 +37,6 @@ _AGO = re.compile(
     r"(day|week|month|year)s?\s+ago\b",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[a-z0-9]+")
 #: The subject and filler a quoted clause can lose: "I'm still looking into counseling".
 _OPENER = re.compile(
     r"^(?:(?:oh|wow|hey|yeah|yes|well|so|and|but|also|just|really|actually|i think|"
@@ -206,21 +205,6 @@ ORDER_PENALTY = 1.0
 LENGTH_PENALTY = 0.1
 
 
-def _stem(word: str) -> str:
-    """A crude stem: an ending off, then five letters ("worked" and "work", "dancing" and
-    "dance", "researching" and "research" meet)."""
-    for ending in ("ing", "ed", "es", "s", "e"):
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            word = word[: -len(ending)]
-            break
-    return word[:5]
-
-
-def _stems(text: str) -> set[str]:
-    """The stems of *text*'s content words."""
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
-
-
 def trim(clause: str, asked: set[str]) -> str:
     """*clause* without the words at either end that the question already says, or filler:
     "Worked with a local organization" answers "Who did John work with?" as "local
@@ -228,8 +212,8 @@ def trim(clause: str, asked: set[str]) -> str:
     words = clause.split()
 
     def dropped(word: str) -> bool:
-        found = _WORD.findall(word.lower())
-        return not found or found[0] in _FILLER_WORDS or _stem(found[0]) in asked
+        found = ascii_words(word)
+        return not found or found[0] in _FILLER_WORDS or stem(found[0]) in asked
 
     while words and dropped(words[0]):
         words.pop(0)
@@ -249,19 +233,19 @@ def scored_candidates(question: str, items: Sequence[RetrievedItem]) -> list[Can
                 days = event_days(_DATE.sub("", item.text), said_on)
                 found += [Candidate(d, rank, order=i) for i, d in enumerate(days)]
     else:
-        asked = set(_WORD.findall(question.lower()))
+        asked = set(ascii_words(question))
         speakers = {m.group(1).lower() for i in top if (m := _NAME.match(_DATE.sub("", i.text)))}
-        speaker_stems = {_stem(s) for s in speakers}
-        asked_stems = _stems(question) - speaker_stems
+        speaker_stems = {stem(s) for s in speakers}
+        asked_stems = stems(question) - speaker_stems
         for rank, item in enumerate(top):
             for clause in clauses(item.text) + photo_captions(item.text):
                 clause = _OPENER.sub("", clause).strip()
-                words = set(_WORD.findall(clause.lower())) - asked - _FILLER_WORDS - speakers
+                words = set(ascii_words(clause)) - asked - _FILLER_WORDS - speakers
                 # A clause that only repeats the question ("Jon", "my grandma"), names a speaker
                 # or only says "great, thanks" answers nothing.
                 if not clause or not words - _SMALL_TALK:
                     continue
-                anchor = len(_stems(clause) & asked_stems)
+                anchor = len(stems(clause) & asked_stems)
                 found.append(Candidate(clause[:1].upper() + clause[1:], rank, anchor))
                 short = trim(clause, asked_stems | speaker_stems)
                 if short and short != clause:

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lampdesk.profile import Rule as Rule  # stored by the profile, enforced here
 
 REPLACEMENT = "[…]"
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: int
-    text: str
-    blocked_terms: tuple[str, ...] = ()
-
-    def as_json(self) -> dict[str, object]:
-        return {"id": self.id, "text": self.text, "blocked_terms": list(self.blocked_terms)}
 
 
 def _fold(text: str) -> str:

@@ -6,8 +6,10 @@ profile with nothing to search.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -170,3 +172,30 @@ class DenseIndex:
             (int(i), 1.0 - float(d))
             for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
+
+
+class IndexRepairer:
+    """The doctor's view of the dense index (:class:`lampdesk.vault.doctor.IndexRepair`)."""
+
+    model = EMBEDDING_MODEL_NAME
+
+    def ids(self, index_dir: Path) -> set[int]:
+        return DenseIndex(index_dir).ids()
+
+    def forget(self, index_dir: Path) -> None:
+        """Remove an unreadable Chroma directory, and Chroma's in-process cache of it, which
+        would otherwise hand the broken instance back for the same path."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with contextlib.suppress(Exception):  # stopping a half-opened instance may fail as well
+            SharedSystemClient.clear_system_cache()
+        shutil.rmtree(index_dir, ignore_errors=True)
+
+    def rebuild(self, index_dir: Path, vectors: dict[int, bytes], indexed: set[int]) -> None:
+        index = DenseIndex(index_dir)
+        index.delete(sorted(indexed - vectors.keys()))
+        index.upsert(
+            [(mid, blob_to_vector(vectors[mid])) for mid in sorted(vectors.keys() - indexed)]
+        )
+        if index.ids() != set(vectors):
+            raise RuntimeError("the rebuilt index still disagrees with the store")

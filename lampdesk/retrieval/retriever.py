@@ -23,7 +23,7 @@ from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder, blob_to_vector, vector_to_blob
 from lampdesk.retrieval.fusion import reciprocal_rank_fusion, score_fusion
 from lampdesk.retrieval.tokens import TokenCounter, approximate_tokens
-from lampdesk.sources.book import SourceBook
+from lampdesk.text import words as text_words
 
 #: Items embedded and indexed per batch while syncing.
 SYNC_BATCH = 512
@@ -32,7 +32,6 @@ MIN_ITEM_TOKENS = 4
 #: No tokenizer packs more characters than this in a token on average, so a text longer than
 #: this many characters per token left cannot fit and need not be tokenized.
 MAX_CHARS_PER_TOKEN = 8
-_WORDS = re.compile(r"\w+")
 #: A conversational item starts with its speaker: ``"Caroline: ..."``.
 _SPEAKER = re.compile(r"^([^\W\d][\w .'-]{0,39}):\s")
 
@@ -112,13 +111,18 @@ class _Row:
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORDS.findall(text.lower()))
+    return frozenset(text_words(text))
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
+
+
+#: Where imported items came from (memory id -> source, file, position, date), for "why"; the
+#: sources' book (:meth:`lampdesk.sources.book.SourceBook.provenance`), wired by the app.
+Provenance = Callable[[Sequence[int]], dict[int, dict[str, Any]]]
 
 
 class Retriever:
@@ -130,8 +134,10 @@ class Retriever:
         *,
         settings: RetrievalSettings | None = None,
         count_tokens: TokenCounter = approximate_tokens,
+        provenance: Provenance | None = None,
     ) -> None:
         self.profile = profile
+        self.provenance = provenance
         self.index = index
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
@@ -418,7 +424,8 @@ class Retriever:
         s = self.settings
         kept: list[RetrievedItem] = []
         shown: set[int] = set()
-        origins = SourceBook(self.profile.store).provenance([mid for _, mid, _ in scored])
+        ids = [mid for _, mid, _ in scored]
+        origins = self.provenance(ids) if self.provenance is not None else {}
         for score, mid, why in scored:
             if mid in shown:
                 continue

@@ -1,14 +1,19 @@
-"""Runs the personal API (uvicorn) in a background thread while the window is open."""
+"""Runs the personal API (uvicorn) in a background thread while the window is open.
+
+The API stack (FastAPI, pydantic, uvicorn) is imported only when the user switches the API on.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from lampdesk.api.server import ApiService, Guard, create_app
-from lampdesk.api.token import api_token
 from lampdesk.app import LampDesk
 from lampdesk.errors import LampdeskError
+
+if TYPE_CHECKING:
+    from lampdesk.api.server import ApiService
 
 API_PORT = 8765
 HOST = "127.0.0.1"
@@ -18,8 +23,11 @@ class ApiRunner:
     def __init__(self, app: LampDesk, profile: str, port: int = API_PORT) -> None:
         import uvicorn
 
+        from lampdesk.api.server import ApiService, Guard, create_app
+        from lampdesk.api.token import api_token
+
         self.token = api_token(app.paths)
-        self.service = ApiService(app, profile, self.token)
+        self.service: ApiService = ApiService(app, profile, self.token)
         config = uvicorn.Config(
             Guard(create_app(self.service), self.service),
             host=HOST,

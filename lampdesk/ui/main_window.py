@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from lampdesk.app import LampDesk
-from lampdesk.cli import resident_runner
 from lampdesk.conversations import CONTINUE_QUESTION
 from lampdesk.errors import KeyUnavailableError, LampdeskError
 from lampdesk.paths import DataPaths, atomic_write
-from lampdesk.resident import ResidentServer
+from lampdesk.resident import Commands, ResidentServer
 from lampdesk.ui import hotkey, window_menus
 from lampdesk.ui.answer_settings import AnswerSettings
 from lampdesk.ui.api_toggle import API_PORT, ApiRunner
@@ -90,6 +89,7 @@ class MainWindow(QMainWindow):
         profile: str,
         passphrase: str | None,
         first_run: FirstRun | None = None,
+        commands: Commands | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("LampDesk")
@@ -281,12 +281,13 @@ class MainWindow(QMainWindow):
         self.thread_.start()
 
         # While the window is open, `lampdesk` commands in a terminal run here, with the models
-        # already loaded (and the profile not opened twice).
+        # already loaded (and the profile not opened twice); `commands` is the CLI's dispatch.
         self.resident: ResidentServer | None = None
-        try:
-            self.resident = ResidentServer(paths, resident_runner(self.lampdesk))
-        except OSError:
-            self.resident = None  # another LampDesk already serves this data directory
+        if commands is not None:
+            try:
+                self.resident = ResidentServer(paths, commands(self.lampdesk))
+            except OSError:
+                self.resident = None  # another LampDesk already serves this data directory
 
         self.quick_ask = QuickAsk(self)
         self.quick_ask.asked.connect(self._on_quick_ask)
@@ -806,7 +807,13 @@ def _passphrase_for(paths: DataPaths, profile: str, parent: QWidget | None) -> s
     return text if ok and text else None
 
 
-def run_gui(data_dir: str | None, profile: str, *, minimized: bool = False) -> int:
+def run_gui(
+    data_dir: str | None,
+    profile: str,
+    *,
+    minimized: bool = False,
+    commands: Commands | None = None,
+) -> int:
     os.umask(0o077)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -821,7 +828,7 @@ def run_gui(data_dir: str | None, profile: str, *, minimized: bool = False) -> i
         passphrase = first_run.passphrase
     else:
         passphrase = _passphrase_for(paths, profile, None)
-    window = MainWindow(paths, profile, passphrase, first_run)
+    window = MainWindow(paths, profile, passphrase, first_run, commands)
     if minimized and window.tray.available:
         app.setQuitOnLastWindowClosed(False)  # it lives in the tray until "Quit"
     else:

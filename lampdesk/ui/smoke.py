@@ -20,6 +20,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer, QtMsgType, qInstallMessageHand
 from PySide6.QtWidgets import QApplication
 
 from lampdesk.paths import DataPaths
+from lampdesk.resident import Commands
 from lampdesk.vault.keys import ENV_PASSPHRASE, keyring_usable
 
 QUICK_QUESTION = "Say hi in two words."
@@ -31,7 +32,11 @@ IGNORED = ("This plugin does not support",)
 
 
 def run_smoke(
-    data_dir: str | None, profile: str, started: float, screenshot: str | None = None
+    data_dir: str | None,
+    profile: str,
+    started: float,
+    screenshot: str | None = None,
+    commands: Commands | None = None,
 ) -> int:
     temporary = None
     if data_dir is None:
@@ -47,7 +52,7 @@ def run_smoke(
 
     qInstallMessageHandler(on_message)
     try:
-        code = _run(DataPaths.resolve(data_dir), profile, started, report, screenshot)
+        code = _run(DataPaths.resolve(data_dir), profile, started, report, screenshot, commands)
     finally:
         qInstallMessageHandler(None)
         if temporary is not None:
@@ -62,12 +67,13 @@ def _run(
     started: float,
     report: dict[str, Any],
     screenshot: str | None,
+    commands: Commands | None,
 ) -> int:
     from lampdesk.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    window = MainWindow(paths, profile, os.environ.get(ENV_PASSPHRASE))
+    window = MainWindow(paths, profile, os.environ.get(ENV_PASSPHRASE), commands=commands)
     window.show()
     app.processEvents()
     report["window_shown_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -1,18 +1,20 @@
 """``lampdesk doctor``: check every profile and the data directory, repair what can be repaired.
 
 The encrypted database is the truth; the Chroma index is derived from the vectors kept in it and
-is rebuilt when the two disagree. Nothing here prints user content: only names, ids and counts.
+is rebuilt when the two disagree. The vault knows nothing of retrieval: the index is reached
+through :class:`IndexRepair`, which the app wires (:class:`lampdesk.retrieval.dense.IndexRepairer`)
+into :attr:`Vault.index_repair <lampdesk.vault.profiles.Vault.index_repair>`; without one, the index
+is not checked. Nothing here prints user content: only names, ids and counts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lampdesk.errors import DamagedProfileError, LampdeskError
 from lampdesk.paths import DataPaths
@@ -20,6 +22,25 @@ from lampdesk.vault.profiles import ProfileEntry, Vault
 from lampdesk.vault.store import Store
 
 PRIVATE_DIR = 0o700
+
+
+class IndexRepair(Protocol):
+    """The derived dense index of a profile, as the doctor checks and rebuilds it."""
+
+    #: The embedding model whose stored vectors (``memory_vectors.model``) the index holds.
+    model: str
+
+    def ids(self, index_dir: Path) -> set[int]:
+        """The memory ids in the index (raises if the directory is unreadable)."""
+        ...
+
+    def forget(self, index_dir: Path) -> None:
+        """Remove an unreadable index directory (and any cached handle on it)."""
+        ...
+
+    def rebuild(self, index_dir: Path, vectors: dict[int, bytes], indexed: set[int]) -> None:
+        """Make the index hold exactly *vectors* (stored blobs), given the ids it holds now."""
+        ...
 
 
 @dataclass
@@ -77,7 +98,8 @@ def check_profile(vault: Vault, entry: ProfileEntry, repair: str | None = None) 
             store.close()
             return _settled([*findings, *damaged(vault, entry, repair)])
         findings.append(Finding("integrity", "ok", "cipher_integrity_check, integrity_check"))
-        findings.append(check_index(vault.paths, entry, store))
+        if vault.index_repair is not None:
+            findings.append(check_index(vault.paths, entry, store, vault.index_repair))
     findings.append(check_backups(vault.paths, entry))
     return findings
 
@@ -143,7 +165,7 @@ def damaged(vault: Vault, entry: ProfileEntry, repair: str | None) -> list[Findi
                 return [
                     Finding("recovery", "problem", "no usable backup to restore: use --salvage")
                 ]
-            info = recovery.restore(vault.paths, entry, key, good.name)
+            info = recovery.restore(vault.paths, entry, key, good.name, vault.index_repair)
             return [
                 Finding(
                     "recovery",
@@ -152,7 +174,7 @@ def damaged(vault: Vault, entry: ProfileEntry, repair: str | None) -> list[Findi
                     "exchanges; search indexes rebuilt",
                 )
             ]
-        salvaged = recovery.salvage(vault.paths, entry, key)
+        salvaged = recovery.salvage(vault.paths, entry, key, vault.index_repair)
     except LampdeskError as exc:
         return [Finding("recovery", "problem", str(exc))]
     finally:
@@ -162,13 +184,11 @@ def damaged(vault: Vault, entry: ProfileEntry, repair: str | None) -> list[Findi
     return [Finding("recovery", "fixed" if salvaged.complete else "problem", detail)]
 
 
-def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:
+def check_index(paths: DataPaths, entry: ProfileEntry, store: Store, index: IndexRepair) -> Finding:
     """Compare Chroma's ids with the store's memories; rebuild from the stored vectors."""
-    from lampdesk.retrieval.dense import EMBEDDING_MODEL_NAME
-
     memory_ids = {int(i) for (i,) in store.query("SELECT id FROM memories")}
     rows = store.query(
-        "SELECT memory_id, vector FROM memory_vectors WHERE model = ?", (EMBEDDING_MODEL_NAME,)
+        "SELECT memory_id, vector FROM memory_vectors WHERE model = ?", (index.model,)
     )
     vectors = {int(mid): bytes(blob) for mid, blob in rows if int(mid) in memory_ids}
     unembedded = len(memory_ids - vectors.keys())
@@ -177,7 +197,7 @@ def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:
     if not index_dir.exists() and not vectors:
         return Finding("index", "ok", "no index yet" + note)
     try:
-        indexed = _index_ids(index_dir)
+        indexed = index.ids(index_dir)
     except Exception as exc:  # Chroma raises many kinds of error for a damaged directory
         indexed = None
         broken = type(exc).__name__
@@ -185,8 +205,8 @@ def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:
         return Finding("index", "ok", f"{len(indexed)} vectors{note}")
     try:
         if indexed is None:
-            _forget_broken_index(index_dir)
-        _rebuild_index(index_dir, vectors, indexed or set())
+            index.forget(index_dir)
+        index.rebuild(index_dir, vectors, indexed or set())
     except Exception as exc:  # the store is intact; only the derived index could not be made
         return Finding("index", "problem", f"could not rebuild the index: {type(exc).__name__}")
     if indexed is None:
@@ -195,32 +215,6 @@ def check_index(paths: DataPaths, entry: ProfileEntry, store: Store) -> Finding:
         stale, missing = len(indexed - vectors.keys()), len(vectors.keys() - indexed)
         detail = f"index rebuilt from the store: {missing} added, {stale} removed"
     return Finding("index", "fixed", detail + note)
-
-
-def _index_ids(index_dir: Path) -> set[int]:
-    from lampdesk.retrieval.dense import DenseIndex
-
-    return DenseIndex(index_dir).ids()
-
-
-def _forget_broken_index(index_dir: Path) -> None:
-    """Remove an unreadable Chroma directory, and Chroma's in-process cache of it, which would
-    otherwise hand the broken instance back for the same path."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    with contextlib.suppress(Exception):  # stopping a half-opened instance may fail as well
-        SharedSystemClient.clear_system_cache()
-    shutil.rmtree(index_dir, ignore_errors=True)
-
-
-def _rebuild_index(index_dir: Path, vectors: dict[int, bytes], indexed: set[int]) -> None:
-    from lampdesk.retrieval.dense import DenseIndex, blob_to_vector
-
-    index = DenseIndex(index_dir)
-    index.delete(sorted(indexed - vectors.keys()))
-    index.upsert([(mid, blob_to_vector(vectors[mid])) for mid in sorted(vectors.keys() - indexed)])
-    if index.ids() != set(vectors):
-        raise RuntimeError("the rebuilt index still disagrees with the store")
 
 
 def check_data_dir(vault: Vault) -> list[Finding]:

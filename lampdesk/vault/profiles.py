@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lampdesk.errors import (
     DamagedProfileError,
@@ -26,6 +27,9 @@ from lampdesk.paths import DataPaths, atomic_write, ensure_private_dir, validate
 from lampdesk.vault import keycheck, keys
 from lampdesk.vault.keys import KeyMode, PassphrasePrompt, ProfileKey
 from lampdesk.vault.store import Store, utc_now
+
+if TYPE_CHECKING:
+    from lampdesk.vault.doctor import IndexRepair
 
 DEFAULT_PROFILE = "default"
 ENV_PROFILE = "LAMPDESK_PROFILE"
@@ -111,10 +115,18 @@ class ProfileRegistry:
 class Vault:
     """Opens and creates profile databases, getting each one's key from its one owner."""
 
-    def __init__(self, paths: DataPaths, prompt: PassphrasePrompt | None = None) -> None:
+    def __init__(
+        self,
+        paths: DataPaths,
+        prompt: PassphrasePrompt | None = None,
+        index_repair: IndexRepair | None = None,
+    ) -> None:
         self.paths = paths
         self.prompt = prompt
         self.registry = ProfileRegistry(paths)
+        #: How the doctor and a restore check and rebuild a profile's dense index (the app wires
+        #: :class:`lampdesk.retrieval.dense.IndexRepairer`); ``None``: they leave it alone.
+        self.index_repair = index_repair
 
     def exists(self, name: str) -> bool:
         return self.registry.find(name) is not None

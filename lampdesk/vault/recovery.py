@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 
@@ -28,6 +28,9 @@ from lampdesk.vault.backup import BackupInfo
 from lampdesk.vault.keys import KeyMode, ProfileKey
 from lampdesk.vault.profiles import ProfileEntry, Vault
 from lampdesk.vault.store import Store
+
+if TYPE_CHECKING:
+    from lampdesk.vault.doctor import IndexRepair
 
 #: Full-text tables: rebuilt from ``memories``, never copied.
 FTS_TABLES = ("memories_fts", "retrieval_fts")
@@ -111,7 +114,11 @@ def check_key(db: Path, key: ProfileKey, name: str) -> None:
 
 
 def restore(
-    paths: DataPaths, entry: ProfileEntry, key: ProfileKey, name: str | None = None
+    paths: DataPaths,
+    entry: ProfileEntry,
+    key: ProfileKey,
+    name: str | None = None,
+    index: IndexRepair | None = None,
 ) -> BackupInfo:
     """Replace the profile's database by backup *name* (the newest good one by default)."""
     db = paths.profile_db(entry.id)
@@ -131,7 +138,7 @@ def restore(
         restoring = db.with_name(db.name + _SIDE[0])
         shutil.copyfile(info.path, restoring)
         _fsync(restoring)
-        _swap_in(paths, entry, key, restoring)
+        _swap_in(paths, entry, key, restoring, index)
         return info
     raise DamagedProfileError(
         "No backup of profile "
@@ -141,7 +148,9 @@ def restore(
     )
 
 
-def _swap_in(paths: DataPaths, entry: ProfileEntry, key: ProfileKey, new: Path) -> None:
+def _swap_in(
+    paths: DataPaths, entry: ProfileEntry, key: ProfileKey, new: Path, index: IndexRepair | None
+) -> None:
     """Put *new* in place of the profile's database, keeping the current one aside until the
     new one opens and passes its checks; then rebuild the indexes."""
     db = paths.profile_db(entry.id)
@@ -161,7 +170,8 @@ def _swap_in(paths: DataPaths, entry: ProfileEntry, key: ProfileKey, new: Path) 
         raise
     _remove_db(aside)
     keycheck.ensure(db, key)
-    rebuild_dense_index(paths, entry, key)
+    if index is not None:
+        rebuild_dense_index(paths, entry, key, index)
 
 
 def _move_db(source: Path, target: Path) -> None:
@@ -195,21 +205,25 @@ def rebuild_text_indexes(store: Store) -> None:
         )
 
 
-def rebuild_dense_index(paths: DataPaths, entry: ProfileEntry, key: ProfileKey) -> str:
+def rebuild_dense_index(
+    paths: DataPaths, entry: ProfileEntry, key: ProfileKey, index: IndexRepair
+) -> str:
     """Chroma from the stored vectors (a fresh directory)."""
     from lampdesk.vault import doctor
 
     index_dir = paths.index_dir(entry.id)
     with contextlib.suppress(Exception):  # a broken Chroma directory is simply replaced
-        doctor._forget_broken_index(index_dir)
+        index.forget(index_dir)
     with Store.open(paths.profile_db(entry.id), key, name=entry.name) as store:
-        return doctor.check_index(paths, entry, store).detail
+        return doctor.check_index(paths, entry, store, index).detail
 
 
 # -- salvage ---------------------------------------------------------------------------------
 
 
-def salvage(paths: DataPaths, entry: ProfileEntry, key: ProfileKey) -> SalvageReport:
+def salvage(
+    paths: DataPaths, entry: ProfileEntry, key: ProfileKey, index: IndexRepair | None = None
+) -> SalvageReport:
     """Copy every row that can still be read, table by table and row by row, into a new
     database under the same key, and swap it in; the damaged file is kept beside it."""
     db = paths.profile_db(entry.id)
@@ -234,7 +248,7 @@ def salvage(paths: DataPaths, entry: ProfileEntry, key: ProfileKey) -> SalvageRe
     kept = db.with_name(f"{db.name}.damaged-{stamp}")
     shutil.copyfile(db, kept)
     report.damaged_copy = kept
-    _swap_in(paths, entry, key, target)
+    _swap_in(paths, entry, key, target, index)
     return report
 
 
@@ -449,7 +463,7 @@ def restore_with_undo(vault: Vault, entry: ProfileEntry, name: str | None) -> Ba
         if store is not None:
             with store:
                 backup_then(store, folder)
-        return restore(vault.paths, entry, key, chosen.name)
+        return restore(vault.paths, entry, key, chosen.name, vault.index_repair)
     finally:
         lock.release(path)
 

@@ -1,4 +1,9 @@
-"""``lampdesk eval retrieval`` and ``lampdesk bench retrieval``: quality and speed, measured."""
+"""The benchmark and evaluation commands (``lampdesk eval ...``, ``lampdesk bench ...``).
+
+A plugin of the ``lampdesk`` command: the entry point ``evals`` of the group ``lampdesk.plugins``
+(see :mod:`lampdesk.cli.plugins`) names this module, whose :func:`register` adds the commands.
+Product code never imports :mod:`lampdesk.evals`; only this plugin reaches it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
+from lampdesk.cli.source_cmds import ProgressLine
 from lampdesk.errors import UsageError
 from lampdesk.evals import progress
+
+#: The commands this plugin adds (named by :mod:`lampdesk.cli.plugins` when it cannot load).
+COMMANDS = ("eval", "bench")
 
 
 def _sizes(text: str) -> list[int]:
@@ -24,6 +33,11 @@ def _sizes(text: str) -> list[int]:
 
 
 def register(commands: Any) -> None:
+    register_eval(commands)
+    register_bench(commands)
+
+
+def register_eval(commands: Any) -> None:
     eval_ = commands.add_parser("eval", help="measure quality on a data set")
     evals = eval_.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     retrieval = evals.add_parser(
@@ -74,7 +88,6 @@ def register(commands: Any) -> None:
 
 
 def add_bench_retrieval(benches: Any) -> None:
-    """``bench retrieval``, under the one ``bench`` command (see inference_cmds)."""
     bench_retrieval = benches.add_parser("retrieval", help="query latency and ingest rate")
     bench_retrieval.add_argument("--items", type=_sizes, default=[1000, 10000, 100000])
     bench_retrieval.add_argument("--queries", type=int, default=100)
@@ -206,3 +219,128 @@ def eval_persona(ctx: Context, args: argparse.Namespace) -> int:
     else:
         print_report(result)
     return 0
+
+
+def register_bench(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="benchmarks: commands that measure")
+    benches = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    add_bench_inference(benches)
+    add_bench_retrieval(benches)
+    add_bench_memory(benches)
+    add_bench_sources(benches)
+    cli_bench = benches.add_parser(
+        "cli", help="wall time and memory: llm (peer) vs lampdesk ask, cold and resident"
+    )
+    cli_bench.add_argument("--json", action="store_true")
+    cli_bench.set_defaults(handler=bench_cli)
+
+
+def add_bench_inference(benches: Any) -> None:
+    inference = benches.add_parser(
+        "inference", help="time to first token: raw llama.cpp vs LampDesk, side by side"
+    )
+    inference.add_argument("--max-tokens", type=int, default=64)
+    inference.add_argument("--rounds", type=int, default=3, help="medians over this many")
+    inference.add_argument("--json", action="store_true")
+    inference.set_defaults(handler=bench_inference)
+
+
+def bench_inference(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.inference_bench import RUNS, run
+
+    report = run(max_tokens=args.max_tokens, rounds=args.rounds)
+    if args.json:
+        print_json(report)
+        return 0
+    print(
+        f"model {report['model']}, {report['threads']} threads, {args.max_tokens} tokens, "
+        f"medians of {report['rounds']} rounds"
+    )
+    print(f"{'run':<24}{'ttft ms':>10}{'prompt':>8}{'reused':>8}{'tok/s':>8}")
+    for name in RUNS:
+        r = report[name]
+        print(
+            f"{name:<24}{r['ttft_ms']:>10.0f}{r['prompt_tokens']:>8}"
+            f"{r.get('reused_tokens', 0):>8}{r['tok_per_s']:>8.1f}"
+        )
+    for key, value in report["ratios"].items():
+        print(f"{key}: {value:.2f}x")
+    return 0
+
+
+def bench_cli(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.cli_bench import run
+
+    report = run()
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"{'command':<20}{'wall s':>8}{'peak RSS MB':>13}{'tokens':>8}{'ms/token':>10}")
+    for name in ("peer", "lampdesk_cold", "lampdesk_resident"):
+        r = report[name]
+        print(
+            f"{name:<20}{r['wall_s']:>8.2f}{r['peak_rss_mb']:>13.0f}"
+            f"{r['answer_tokens']:>8}{r['ms_per_answer_token']:>10.1f}"
+        )
+    for key, value in report["ratios"].items():
+        print(f"{key}: {value:.2f}x")
+    return 0
+
+
+def add_bench_memory(benches: Any) -> None:
+    bench = benches.add_parser("memory", help="time to first token with memory on vs off")
+    bench.add_argument(
+        "--rounds",
+        type=int,
+        default=8,
+        help="a multiple of 4 measures every question as often in each mode (default 8)",
+    )
+    bench.add_argument(
+        "--model-extraction", action="store_true", help="also let the model extract facts"
+    )
+    bench.add_argument(
+        "--reading", type=float, default=1.0, help="seconds between an answer and the next question"
+    )
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(handler=bench_memory)
+
+
+def bench_memory(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.memory_bench import run
+
+    if args.rounds <= 0:
+        raise UsageError("--rounds must be positive.")
+    result = run(
+        rounds=args.rounds, model_extraction=args.model_extraction, reading_s=max(0.0, args.reading)
+    )
+    if args.json:
+        print_json(result)
+    else:
+        print(
+            f"TTFT median: memory on {result['ttft_ms_memory_on']} ms, off "
+            f"{result['ttft_ms_memory_off']} ms (ratio {result['ratio_on_vs_off']}); "
+            f"{result['memories_learned']} memories learned"
+        )
+    return 0
+
+
+def add_bench_sources(benches: Any) -> None:
+    bench = benches.add_parser(
+        "sources", help="import generated Markdown notes into a throwaway profile, timed"
+    )
+    bench.add_argument("--files", type=int, default=1000)
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(handler=bench_sources)
+
+
+def bench_sources(ctx: Context, args: argparse.Namespace) -> int:
+    from lampdesk.evals.sources_bench import print_report, run
+
+    if args.files <= 0:
+        raise UsageError("--files must be a positive number.")
+    result = run(args.files, progress=ProgressLine())
+    if args.json:
+        print_json(result)
+    else:
+        print_report(result)
+    return 0 if result["retrieved"] else 1
