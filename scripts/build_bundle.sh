@@ -21,6 +21,36 @@ started=$(date +%s)
 bundle=dist/LampDesk
 [ -x "$bundle/LampDesk" ] || { echo "build_bundle: $bundle/LampDesk was not built" >&2; exit 1; }
 
+# Symbols are no use to a user: strip the shared libraries that still carry them (libpython 22 to
+# 5 MB, SQLCipher 20 to 8 MB, ...). Only the symbol tables go (--strip-unneeded keeps what the
+# dynamic linker needs); the libraries that wheels ship stripped are left as they are, and so are
+# those auditwheel vendored or patched (in a *.libs folder, or with a run path into one): strip
+# breaks what patchelf rewrote (numpy's OpenBLAS then fails to load: "ELF load command
+# address/offset not page-aligned").
+if command -v strip >/dev/null 2>&1 && command -v file >/dev/null 2>&1 &&
+    command -v readelf >/dev/null 2>&1; then
+    before=$(du -sb "$bundle" | cut -f1)
+    find "$bundle" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0 |
+        xargs -0 file -N -F ' :' | grep -F 'ELF' | grep -vF ', stripped' | sed 's/ :.*//' |
+        while IFS= read -r lib; do
+            readelf -d "$lib" | grep -E 'R(UN)?PATH' | grep -qF '.libs' || strip --strip-unneeded "$lib"
+        done
+    echo "== stripped: $(((before - $(du -sb "$bundle" | cut -f1)) / 1048576)) MiB less" >&2
+else
+    echo "build_bundle: note: no strip, file or readelf command; the libraries keep their symbols" >&2
+fi
+
+# PyInstaller copies llama.cpp's libraries once per name (libllama.so and libllama.so.0, the
+# same file; see slim_llama_cpp in scripts/dev.sh): the short name becomes a link again.
+for short in "$bundle"/_internal/llama_cpp/lib/lib*.so; do
+    for long in "$short".*; do
+        if [ -f "$short" ] && [ ! -L "$short" ] && [ -f "$long" ] && [ ! -L "$long" ] &&
+            cmp -s "$short" "$long"; then
+            ln -sf "$(basename "$long")" "$short"
+        fi
+    done
+done
+
 # The Linux desktop integration travels inside the bundle, so an unpacked release installs itself.
 cp packaging/linux/install.sh packaging/linux/uninstall.sh packaging/linux/lampdesk.desktop "$bundle/"
 cp resources/icons/lampdesk.svg "$bundle/lampdesk.svg"
@@ -32,7 +62,7 @@ tar -C dist -czf "$archive" LampDesk
 finished=$(date +%s)
 
 echo "== built in $((finished - started)) s"
-echo "bundle:  $bundle ($(du -sh "$bundle" | cut -f1))"
+echo "bundle:  $bundle ($(du -sh "$bundle" | cut -f1), $(du -sb "$bundle" | cut -f1) bytes)"
 echo "archive: $archive ($(du -sh "$archive" | cut -f1))"
 echo "largest parts of $bundle/_internal:"
 # awk reads the whole list (a `head` here would end `sort` with SIGPIPE under pipefail)

