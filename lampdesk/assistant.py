@@ -170,9 +170,10 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load what the first answer needs (for a worker, before the first question): the
-        model, and when there is something to search, the embedder, the index and a first
-        query through the whole retrieval path."""
+        model, the tables that enforce constraints while decoding, and when there is something
+        to search, the embedder, the index and a first query through the whole retrieval path."""
         self.engine.load()
+        self.constraints.warm_up()
         if self.profile.memory_count():
             self.retriever.search("warm up", budget=self.retrieval_budget)
 

@@ -211,6 +211,18 @@ class ConstraintGuard(ConstraintBook):
         #: Off only to measure what enforcement costs (``bench inference``).
         self.enforce = True
 
+    def warm_up(self) -> None:
+        """Build, once per model, what enforcing needs (the vocabulary's token tables, and
+        the tables for the constraints the profile holds now), so the first enforced answer
+        does not pay for it (for a worker, at model load, before the first question)."""
+        if not self.enforce:
+            return
+        active = [c for c in self.constraints() if c.enabled]
+        if active:
+            self.tables(active)
+        else:
+            self.vocabulary()
+
     def prepare(self, question: str, personalize: bool) -> tuple[Guarded, Rule | None]:
         """The constraints for this answer and the prompt's sentence for them (as a rule)."""
         constraints = self.constraints() if personalize else []
