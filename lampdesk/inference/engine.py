@@ -184,17 +184,7 @@ class Engine:
 
     def _load_chosen(self) -> Any:
         if self._llama is None:
-            path = check_gguf(self.model_path)
-            try:
-                llama = new_llama(
-                    model_path=str(path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            llama = _open_llama(self.model_path, self.n_ctx, self.n_threads)
             self._formatter = chat_formatter(llama)
             self._llama = llama
         return self._llama
@@ -208,18 +198,8 @@ class Engine:
         :class:`ModelError` and the old model keeps answering as before."""
 
         def work() -> None:
-            path = check_gguf(model_path or embedded_model_path())
             threads = n_threads or os.cpu_count() or 1
-            try:
-                llama = new_llama(
-                    model_path=str(path),
-                    n_ctx=n_ctx,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            llama = _open_llama(model_path or embedded_model_path(), n_ctx, threads)
             formatter = chat_formatter(llama)
             old, self._llama, self._formatter = self._llama, llama, formatter
             self._model_path, self.n_ctx, self.n_threads = model_path, n_ctx, threads
@@ -553,3 +533,18 @@ def chat_formatter(llama: Any) -> Any:
     eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", "ignore")
     bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", "ignore")
     return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+
+def _open_llama(model_path: Path, n_ctx: int, n_threads: int) -> Any:
+    """A checked GGUF loaded by llama.cpp; a file it cannot load is a :class:`ModelError`."""
+    path = check_gguf(model_path)
+    try:
+        return new_llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
