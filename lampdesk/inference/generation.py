@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from lampdesk.errors import UsageError
@@ -24,22 +24,23 @@ _END = object()
 LogitsProcessor = Callable[[Any, Any], Any]
 
 
+def _setting(default: float, low: float, high: float) -> Any:
+    """A setting a user may change: its default and its allowed range (of the default's type)."""
+    return field(default=default, metadata={"range": (low, high)})
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
-    max_tokens: int = 256
-    temperature: float = 0.3
-    top_p: float = 0.9
-    repeat_penalty: float = 1.1
-    seed: int = 42
+    max_tokens: int = _setting(256, 1, 4096)
+    temperature: float = _setting(0.3, 0.0, 2.0)
+    top_p: float = _setting(0.9, 0.0, 1.0)
+    repeat_penalty: float = _setting(1.1, 0.5, 2.0)
+    seed: int = _setting(42, 0, 2**31 - 1)
 
-    #: Allowed range of each setting a user may change.
-    LIMITS: ClassVar[dict[str, tuple[float, float]]] = {
-        "max_tokens": (1, 4096),
-        "temperature": (0.0, 2.0),
-        "top_p": (0.0, 1.0),
-        "repeat_penalty": (0.5, 2.0),
-        "seed": (0, 2**31 - 1),
-    }
+    #: Allowed range of each setting a user may change (from the fields, set below the class).
+    LIMITS: ClassVar[dict[str, tuple[float, float]]]
+    #: The type each setting's text is read as.
+    _KINDS: ClassVar[dict[str, type]]
 
     def updated(self, values: Mapping[str, str]) -> GenerationSettings:
         """A copy with *values* (text, as typed or stored) applied; bad ones are named."""
@@ -48,9 +49,8 @@ class GenerationSettings:
             if key not in self.LIMITS:
                 known = ", ".join(self.LIMITS)
                 raise UsageError(f"Unknown generation setting {key!r}; known: {known}.")
-            kind = int if key in ("max_tokens", "seed") else float
             try:
-                value = kind(text)
+                value = self._KINDS[key](text)
             except ValueError:
                 raise UsageError(f"{key} must be a number, not {text!r}.") from None
             low, high = self.LIMITS[key]
@@ -58,6 +58,10 @@ class GenerationSettings:
                 raise UsageError(f"{key} must be between {low:g} and {high:g}.")
             changes[key] = value
         return replace(self, **changes)
+
+
+GenerationSettings.LIMITS = {f.name: f.metadata["range"] for f in fields(GenerationSettings)}
+GenerationSettings._KINDS = {f.name: type(f.default) for f in fields(GenerationSettings)}
 
 
 @dataclass
