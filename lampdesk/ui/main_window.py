@@ -7,25 +7,6 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QApplication,
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QLineEdit,
-    QListWidgetItem,
-    QMainWindow,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
-
 from lampdesk.app import LampDesk
 from lampdesk.conversations import CONTINUE_QUESTION
 from lampdesk.errors import KeyUnavailableError, LampdeskError
@@ -40,6 +21,30 @@ from lampdesk.ui.first_run import FirstRun, FirstRunWizard
 from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.model_catalog_dialog import ModelCatalogDialog
 from lampdesk.ui.profile_editor import ProfileEditor
+from lampdesk.ui.qt import (
+    QApplication,
+    QCheckBox,
+    QCloseEvent,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QShortcut,
+    QSplitter,
+    Qt,
+    QThread,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    Slot,
+)
 from lampdesk.ui.quick_ask import QuickAsk, Tray
 from lampdesk.ui.settings_dialog import SettingsDialog
 from lampdesk.ui.sources_dialog import SourcesDialog

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import (
+from lampdesk.ui.qt import (
     QAbstractItemView,
+    QColor,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -22,12 +21,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPainter,
+    QPaintEvent,
     QPushButton,
+    QRectF,
     QSizePolicy,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 COLUMNS = ("Memory", "Topic", "Changed", "Weight", "Pinned")

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import resources
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QIcon
-from PySide6.QtWidgets import (
+from lampdesk.ui.qt import (
+    QAction,
     QDialog,
+    QGuiApplication,
     QHBoxLayout,
+    QIcon,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QPushButton,
     QSystemTrayIcon,
+    Qt,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 

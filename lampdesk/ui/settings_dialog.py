@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
+from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+from lampdesk.ui.backup_tab import BackupTab
+from lampdesk.ui.qt import (
     QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
+    QKeySequence,
     QKeySequenceEdit,
     QLabel,
     QLineEdit,
@@ -24,13 +25,13 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    Qt,
     QTabWidget,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
-
-from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
-from lampdesk.ui.backup_tab import BackupTab
 from lampdesk.vault.strength import weakness
 
 MIN_BUDGET, MAX_BUDGET = 0, 1536

@@ -16,11 +16,9 @@ import tempfile
 import time
 from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QTimer, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
-
 from lampdesk.paths import DataPaths
 from lampdesk.resident import Commands
+from lampdesk.ui.qt import QApplication, QElapsedTimer, QTimer, QtMsgType, qInstallMessageHandler
 from lampdesk.vault.keys import ENV_PASSPHRASE, keyring_usable
 
 QUICK_QUESTION = "Say hi in two words."

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (
+from lampdesk.app import Session
+from lampdesk.errors import LampdeskError
+from lampdesk.sources.importer import SourceImporter
+from lampdesk.sources.model import KINDS, ImportCancelled, Plan
+from lampdesk.ui.qt import (
     QComboBox,
     QDialog,
     QFileDialog,
@@ -26,17 +28,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QObject,
     QProgressBar,
     QPushButton,
+    QShowEvent,
+    Qt,
     QTextBrowser,
+    QThread,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
-
-from lampdesk.app import Session
-from lampdesk.errors import LampdeskError
-from lampdesk.sources.importer import SourceImporter
-from lampdesk.sources.model import KINDS, ImportCancelled, Plan
 
 KIND_NAMES = {
     "folder": "Folder of notes or documents",

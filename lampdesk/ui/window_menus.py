@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (
+from lampdesk import __version__
+from lampdesk.ui.qt import (
+    QAction,
     QFileDialog,
+    QGuiApplication,
     QHBoxLayout,
     QInputDialog,
+    QKeyEvent,
+    QKeySequence,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    Qt,
     QWidget,
 )
-
-from lampdesk import __version__
 
 if TYPE_CHECKING:
     from lampdesk.ui.main_window import MainWindow
