@@ -109,9 +109,7 @@ class Tray:
         self.icon.setContextMenu(menu)
         self.icon.activated.connect(
             lambda reason: (
-                window.quick_ask.popup()  # type: ignore[attr-defined]
-                if reason == QSystemTrayIcon.ActivationReason.Trigger
-                else None
+                quick_ask.popup() if reason == QSystemTrayIcon.ActivationReason.Trigger else None
             )
         )
         self.icon.show()
