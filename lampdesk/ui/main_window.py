@@ -90,9 +90,7 @@ class MainWindow(QMainWindow):
         self.worker = AssistantWorker(self.lampdesk, profile, first_run)
         self.worker.moveToThread(self.thread_)
         self.chat = ChatControl(self, self.worker, self.transcript, self.why, self.status)
-        self.threads = ThreadsControl(
-            self, self.worker, self.chat, self.sidebar, self.transcript, self.status
-        )
+        self.threads = ThreadsControl(self, self.worker, self.chat, self.sidebar)
         self.switcher.connect_worker(self.worker, self.chat, self.threads)
         self.desktop = DesktopControl(self, paths, self.chat, self.threads, self.quit_app)
         self.dialogs = WindowDialogs(

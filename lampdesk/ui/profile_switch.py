@@ -59,14 +59,17 @@ class ProfileSwitcher(QObject):
         """Talk to *worker* (made after this object: the core's prompt is :meth:`passphrase`)."""
         self.chat = chat
         self.threads = threads
-        self.open_requested.connect(worker.open_profile)
-        self.history_requested.connect(worker.history)
-        self.switch_requested.connect(worker.switch_profile)
-        self.restore_requested.connect(worker.restore_latest)
-        worker.opened.connect(self._on_opened)
-        worker.history_loaded.connect(self._on_history)
-        worker.ready.connect(self._on_ready)
-        worker.locked.connect(self._on_locked)
+        for signal, slot in (
+            (self.open_requested, worker.open_profile),
+            (self.history_requested, worker.history),
+            (self.switch_requested, worker.switch_profile),
+            (self.restore_requested, worker.restore_latest),
+            (worker.opened, self._on_opened),
+            (worker.history_loaded, self._on_history),
+            (worker.ready, self._on_ready),
+            (worker.locked, self._on_locked),
+        ):
+            signal.connect(slot)
         worker.damaged.connect(
             lambda message: offer_restore(self._window, message, self.restore_requested.emit)
         )

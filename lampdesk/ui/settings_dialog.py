@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+from lampdesk.ui import widgets
 from lampdesk.ui.backup_tab import BackupTab
 from lampdesk.ui.qt import (
     QDialog,
@@ -21,7 +22,6 @@ from lampdesk.ui.qt import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -117,12 +117,9 @@ class SettingsDialog(QDialog):
         form.addRow("Remembered items per prompt", row)
         form.addRow(QLabel("More items: more personal, but a slower first word.", wordWrap=True))
 
-        self.export_button = QPushButton("Export this profile…")
-        self.import_button = QPushButton("Import a profile file…")
-        self.delete_button = QPushButton("Delete this profile…")
-        self.export_button.clicked.connect(self._export)
-        self.import_button.clicked.connect(self._import)
-        self.delete_button.clicked.connect(self._delete)
+        self.export_button = widgets.button("Export this profile…", self._export)
+        self.import_button = widgets.button("Import a profile file…", self._import)
+        self.delete_button = widgets.button("Delete this profile…", self._delete)
         data_tab = QWidget()
         data_layout = QVBoxLayout(data_tab)
         for button in (self.export_button, self.import_button, self.delete_button):
@@ -262,11 +259,10 @@ class SettingsDialog(QDialog):
 
     def _delete(self) -> None:
         name = str(self.state.get("profile", ""))
-        answer = QMessageBox.question(
+        if widgets.confirmed(
             self,
             "Delete profile",
             f"Delete profile {name!r} and everything LampDesk remembers in it? "
             "This cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             self.request("delete", name)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from lampdesk.app import Session
 from lampdesk.errors import LampdeskError
 from lampdesk.sources.importer import SourceImporter
 from lampdesk.sources.model import KINDS, ImportCancelled, Plan
+from lampdesk.ui.messages import error_message
 from lampdesk.ui.qt import (
     QComboBox,
     QDialog,
@@ -135,10 +135,8 @@ class SourcesWorker(QObject):
             work()
         except ImportCancelled as exc:
             self.cancelled.emit(str(exc))
-        except LampdeskError as exc:
-            self.failed.emit(str(exc))
-        except Exception:
-            self.failed.emit("Internal error (a bug):\n" + traceback.format_exc(limit=5))
+        except Exception as exc:
+            self.failed.emit(error_message(exc))
         finally:
             self.busy.emit(False)
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from lampdesk.ui import window_menus
 from lampdesk.ui.chat_control import ChatControl
-from lampdesk.ui.chat_view import ChatView
-from lampdesk.ui.qt import QCheckBox, QLabel, QListWidgetItem, QObject, Qt, QWidget, Signal, Slot
+from lampdesk.ui.qt import QCheckBox, QListWidgetItem, QObject, Qt, QWidget, Signal, Slot
 from lampdesk.ui.thread_work import NEW_THREAD, TEMPORARY_THREAD
 from lampdesk.ui.threads_sidebar import THREAD_ROLE, ThreadsSidebar
 from lampdesk.ui.workers import AssistantWorker
@@ -32,15 +31,13 @@ class ThreadsControl(QObject):
         worker: AssistantWorker,
         chat: ChatControl,
         sidebar: ThreadsSidebar,
-        transcript: ChatView,
-        status: QLabel,
     ) -> None:
         super().__init__(window)
         self._window = window
         self.chat = chat
         self.sidebar = sidebar
-        self.transcript = transcript
-        self.status = status
+        # The chat controller's views: the chat view and the window's status line.
+        self.transcript, self.status = chat.transcript, chat.status
         self._exchanges: dict[int, dict[str, Any]] = {}
         self.temporary = QCheckBox("Temporary chat")
         self.temporary.setToolTip(

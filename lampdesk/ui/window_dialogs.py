@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from lampdesk.paths import DataPaths
+from lampdesk.ui import widgets
 from lampdesk.ui.answer_settings import AnswerSettings
 from lampdesk.ui.memory_browser import MemoryBrowser
 from lampdesk.ui.model_catalog_dialog import ModelCatalogDialog
 from lampdesk.ui.profile_editor import ProfileEditor
-from lampdesk.ui.qt import QHBoxLayout, QObject, QPushButton, QThread, QWidget, Signal, Slot
+from lampdesk.ui.qt import QHBoxLayout, QObject, QThread, QWidget, Signal, Slot
 from lampdesk.ui.settings_dialog import SettingsDialog
 from lampdesk.ui.sources_dialog import SourcesDialog
 from lampdesk.ui.workers import AssistantWorker
@@ -40,24 +41,23 @@ class WindowDialogs(QObject):
         self._worker = worker
         self._worker_thread = worker_thread
         self._current_hotkey = current_hotkey
-        self.answer_length = _button(
-            "Answer length…", "Temperature and the answer length limit (next question)"
+        self.answer_length = widgets.button(
+            "Answer length…",
+            self.show_answer_settings,
+            "Temperature and the answer length limit (next question)",
         )
-        self.profile_button = _button(
-            "Profile…", "What LampDesk knows about you, its rules and template"
+        self.profile_button = widgets.button(
+            "Profile…", self.show_profile, "What LampDesk knows about you, its rules and template"
         )
-        self.memories_button = _button(
-            "Memories…", "See, edit, pin and forget what LampDesk remembers"
+        self.memories_button = widgets.button(
+            "Memories…", self.show_memories, "See, edit, pin and forget what LampDesk remembers"
         )
-        self.settings_button = _button("Settings…", "")
-        self.sources_button = _button(
-            "Sources…", "Build your profile from notes, documents and chat exports"
+        self.settings_button = widgets.button("Settings…", self.show_settings)
+        self.sources_button = widgets.button(
+            "Sources…",
+            self.open_sources,
+            "Build your profile from notes, documents and chat exports",
         )
-        self.answer_length.clicked.connect(self.show_answer_settings)
-        self.profile_button.clicked.connect(self.show_profile)
-        self.memories_button.clicked.connect(self.show_memories)
-        self.settings_button.clicked.connect(self.show_settings)
-        self.sources_button.clicked.connect(self.open_sources)
 
         self.answer_settings = AnswerSettings(window)
         self.generation_requested.connect(worker.generation)
@@ -143,10 +143,3 @@ class WindowDialogs(QObject):
             self.sources.shutdown()
         if self.model_catalog is not None:
             self.model_catalog.shutdown()
-
-
-def _button(text: str, tip: str) -> QPushButton:
-    button = QPushButton(text)
-    if tip:
-        button.setToolTip(tip)
-    return button

@@ -75,13 +75,13 @@ def test_damaged_profile_offers_to_restore_the_newest_backup(
     db = vault.paths.profile_db(vault.registry.get("default").id)
     db.write_bytes(db.read_bytes()[:3000])
     offers: list[str] = []
-    from lampdesk.ui import main_window
+    from lampdesk.ui import profile_switch
 
     def accept(parent: object, message: str, restore: object) -> None:
         offers.append(message)
         restore()  # type: ignore[operator]
 
-    monkeypatch.setattr(main_window, "offer_restore", accept)
+    monkeypatch.setattr(profile_switch, "offer_restore", accept)
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: bool(offers), timeout=120_000)
     assert "damaged" in offers[0] and "'default'" in offers[0]
