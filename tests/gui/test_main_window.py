@@ -155,6 +155,17 @@ def test_api_toggle_serves_with_a_token(qtbot: QtBot, window: MainWindow) -> Non
         httpx.get(url, timeout=2)
 
 
+def test_sources_work_on_the_thread_that_owns_the_profile(qtbot: QtBot, window: MainWindow) -> None:
+    window.dialogs.open_sources()
+    dialog = window.dialogs.sources
+    assert dialog is not None
+    assert dialog.worker.thread() is window.thread_, "never the session from a second thread"
+    with qtbot.waitSignal(dialog.list_shown, timeout=60_000) as listed:
+        dialog.refresh_requested.emit()
+    assert listed.args[0] == 0 and dialog.sources.count() == 0
+    dialog.hide()
+
+
 def test_wrong_passphrase_then_unlock(
     qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
