@@ -155,6 +155,21 @@ def test_api_toggle_serves_with_a_token(qtbot: QtBot, window: MainWindow) -> Non
         httpx.get(url, timeout=2)
 
 
+@pytest.mark.logged_errors  # uvicorn logs the address in use
+def test_api_on_a_port_in_use_says_so_and_switches_off(qtbot: QtBot, window: MainWindow) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        window.api.port = taken.getsockname()[1]
+        window.api.toggle.setChecked(True)
+        qtbot.waitUntil(lambda: not window.api.busy(), timeout=30_000)
+    assert "could not listen" in window.api.status.text()
+    assert not window.api.toggle.isChecked() and window.api.runner is None
+    assert window.api.toggle.isEnabled()
+
+
 def test_sources_work_on_the_thread_that_owns_the_profile(qtbot: QtBot, window: MainWindow) -> None:
     window.dialogs.open_sources()
     dialog = window.dialogs.sources
