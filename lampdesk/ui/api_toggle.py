@@ -7,6 +7,7 @@ switch is greyed out until the server listens, fails or has stopped.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -46,9 +47,14 @@ class ApiRunner:
             access_log=False,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="lampdesk-api", daemon=True)
+        self.thread = threading.Thread(target=self._serve, name="lampdesk-api", daemon=True)
         self.deadline = time.monotonic() + WAIT_SECONDS
         self.thread.start()
+
+    def _serve(self) -> None:
+        # uvicorn exits (SystemExit) when it cannot listen: state() then says "failed".
+        with contextlib.suppress(SystemExit):
+            self.server.run()
 
     def state(self) -> str:
         """``"listening"``, ``"starting"``, or ``"failed"`` (ended, or not listening in time)."""
