@@ -54,11 +54,9 @@ class ChatControl(QObject):
         status: QLabel,
     ) -> None:
         super().__init__(window)
-        self._window = window
-        self.worker = worker
-        self.transcript = transcript
-        self.why = why
-        self.status = status
+        self._window, self.worker = window, worker
+        # The views it paints: the chat, the "why" panel, the window's status line.
+        self.transcript, self.why, self.status = transcript, why, status
         self._pending = ""
         self._answer = ""
         self._answering = False

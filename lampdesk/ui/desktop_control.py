@@ -42,10 +42,9 @@ class DesktopControl(QObject):
         on_quit: Callable[[], None],
     ) -> None:
         super().__init__(window)
-        self._window = window
-        self._paths = paths
-        self.chat = chat
-        self.threads = threads
+        self._window, self._paths = window, paths
+        # Quick ask asks through the chat; "open in window" goes on in a conversation.
+        self.chat, self.threads = chat, threads
         self.quick_ask = QuickAsk(window)
         self.quick_ask.asked.connect(self._on_quick_ask)
         self.quick_ask.open_in_window.connect(self._quick_ask_in_window)

@@ -42,10 +42,10 @@ class ProfileSwitcher(QObject):
         self, window: QWidget, profile: str, passphrase: str | None, status: QLabel
     ) -> None:
         super().__init__(window)
-        self._window = window
+        self._window, self.status = window, status
+        #: The open profile's name (the one asked for until the worker says it has opened).
         self.profile = profile
         self._passphrase = passphrase
-        self.status = status
         self.profiles = QComboBox()
         self.profiles.setToolTip("Switch profile")
         self.profiles.activated.connect(self.switch_profile)

@@ -33,9 +33,7 @@ class ThreadsControl(QObject):
         sidebar: ThreadsSidebar,
     ) -> None:
         super().__init__(window)
-        self._window = window
-        self.chat = chat
-        self.sidebar = sidebar
+        self._window, self.chat, self.sidebar = window, chat, sidebar
         # The chat controller's views: the chat view and the window's status line.
         self.transcript, self.status = chat.transcript, chat.status
         self._exchanges: dict[int, dict[str, Any]] = {}
@@ -45,12 +43,15 @@ class ThreadsControl(QObject):
         )
         self.temporary.toggled.connect(self._toggle_temporary)
 
-        self.threads_requested.connect(worker.threads)
-        self.open_thread_requested.connect(worker.open_thread)
-        self.thread_change_requested.connect(worker.change_thread)
-        worker.threads_loaded.connect(self.show_threads)
-        worker.thread_loaded.connect(self._on_thread)
-        chat.answer_shown.connect(self._remember)
+        for signal, slot in (
+            (self.threads_requested, worker.threads),
+            (self.open_thread_requested, worker.open_thread),
+            (self.thread_change_requested, worker.change_thread),
+            (worker.threads_loaded, self.show_threads),
+            (worker.thread_loaded, self._on_thread),
+            (chat.answer_shown, self._remember),
+        ):
+            signal.connect(slot)
         sidebar.new_chat_requested.connect(self.new_chat)
         sidebar.thread_selected.connect(self.open_thread)
         sidebar.search_requested.connect(self.threads_requested)

@@ -36,10 +36,9 @@ class WindowDialogs(QObject):
         current_hotkey: Callable[[], str],
     ) -> None:
         super().__init__(window)
-        self._window = window
-        self._paths = paths
-        self._worker = worker
-        self._worker_thread = worker_thread
+        self._window, self._paths = window, paths
+        # The Sources dialog's work runs on the worker's thread, next to the open profile.
+        self._worker, self._worker_thread = worker, worker_thread
         self._current_hotkey = current_hotkey
         self.answer_length = widgets.button(
             "Answer length…",
