@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (
+from lampdesk.inference.engine import GenerationSettings
+from lampdesk.ui.qt import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSpinBox,
     QWidget,
+    Signal,
+    Slot,
 )
-
-from lampdesk.inference.engine import GenerationSettings
 
 LIMITS = GenerationSettings.LIMITS
 

@@ -10,14 +10,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
+from lampdesk.ui import widgets
+from lampdesk.ui.qt import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -66,13 +67,12 @@ class BackupTab(QWidget):
         name = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if not name:
             return
-        answer = QMessageBox.question(
+        if widgets.confirmed(
             self,
             "Restore backup",
             f"Replace the profile by the backup of {item.text()}? What was written since is "
             "kept in a backup of its own first.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             self._request("restore", str(name))
 
 

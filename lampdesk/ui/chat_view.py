@@ -14,19 +14,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (
+from lampdesk.ui.qt import (
+    QFontDatabase,
     QFrame,
+    QGuiApplication,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    Qt,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 _CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)

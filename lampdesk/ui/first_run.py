@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtWidgets import (
+from lampdesk.paths import DataPaths
+from lampdesk.ui.model_catalog_dialog import ModelStepPage
+from lampdesk.ui.qt import (
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -18,9 +20,6 @@ from PySide6.QtWidgets import (
     QWizard,
     QWizardPage,
 )
-
-from lampdesk.paths import DataPaths
-from lampdesk.ui.model_catalog_dialog import ModelStepPage
 from lampdesk.vault.keys import KeyMode
 
 PRIVACY_TEXT = (

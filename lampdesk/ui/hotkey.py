@@ -15,7 +15,7 @@ import select
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from lampdesk.ui.qt import QObject, Signal
 
 #: Where the hotkey is kept (the window settings file).
 HOTKEY_SETTING = "quick_ask_hotkey"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import (
+from lampdesk.ui import widgets
+from lampdesk.ui.qt import (
     QAbstractItemView,
+    QColor,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -22,12 +22,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPainter,
+    QPaintEvent,
     QPushButton,
+    QRectF,
     QSizePolicy,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 COLUMNS = ("Memory", "Topic", "Changed", "Weight", "Pinned")
@@ -101,12 +107,9 @@ class MemoryBrowser(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.edit_button = QPushButton("Edit…")
-        self.pin_button = QPushButton("Pin / unpin")
-        self.forget_button = QPushButton("Forget")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.pin_button.clicked.connect(self.pin_selected)
-        self.forget_button.clicked.connect(self.forget_selected)
+        self.edit_button = widgets.button("Edit…", self.edit_selected)
+        self.pin_button = widgets.button("Pin / unpin", self.pin_selected)
+        self.forget_button = widgets.button("Forget", self.forget_selected)
         self.pending = QListWidget()
         self.pending.setMaximumHeight(110)
         self.accept_button = QPushButton("Accept")

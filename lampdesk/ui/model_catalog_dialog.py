@@ -11,26 +11,29 @@ import html
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-    QWizardPage,
-)
-
 from lampdesk.errors import LampdeskError
 from lampdesk.inference import catalog
 from lampdesk.inference.download import Progress, download, plan_download
 from lampdesk.inference.models import ModelRegistry
 from lampdesk.paths import DataPaths
+from lampdesk.ui.qt import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QObject,
+    QProgressBar,
+    QPushButton,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QThread,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+    Signal,
+    Slot,
+)
 
 OFFLINE_NOTE = (
     "Offline? Put a GGUF file anywhere on this computer (for example in {folder}) and add it "

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (
+from lampdesk.ui.qt import (
     QCheckBox,
     QDialog,
     QHBoxLayout,
@@ -21,11 +20,14 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 ERROR_STYLE = "color: #b00020"

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import resources
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QIcon
-from PySide6.QtWidgets import (
+from lampdesk.ui.qt import (
+    QAction,
     QDialog,
+    QGuiApplication,
     QHBoxLayout,
+    QIcon,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QPushButton,
     QSystemTrayIcon,
+    Qt,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 
@@ -105,9 +109,7 @@ class Tray:
         self.icon.setContextMenu(menu)
         self.icon.activated.connect(
             lambda reason: (
-                window.quick_ask.popup()  # type: ignore[attr-defined]
-                if reason == QSystemTrayIcon.ActivationReason.Trigger
-                else None
+                quick_ask.popup() if reason == QSystemTrayIcon.ActivationReason.Trigger else None
             )
         )
         self.icon.show()

@@ -7,30 +7,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
+from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
+from lampdesk.ui import widgets
+from lampdesk.ui.backup_tab import BackupTab
+from lampdesk.ui.qt import (
     QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
+    QKeySequence,
     QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    Qt,
     QTabWidget,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
-
-from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
-from lampdesk.ui.backup_tab import BackupTab
 from lampdesk.vault.strength import weakness
 
 MIN_BUDGET, MAX_BUDGET = 0, 1536
@@ -116,12 +117,9 @@ class SettingsDialog(QDialog):
         form.addRow("Remembered items per prompt", row)
         form.addRow(QLabel("More items: more personal, but a slower first word.", wordWrap=True))
 
-        self.export_button = QPushButton("Export this profile…")
-        self.import_button = QPushButton("Import a profile file…")
-        self.delete_button = QPushButton("Delete this profile…")
-        self.export_button.clicked.connect(self._export)
-        self.import_button.clicked.connect(self._import)
-        self.delete_button.clicked.connect(self._delete)
+        self.export_button = widgets.button("Export this profile…", self._export)
+        self.import_button = widgets.button("Import a profile file…", self._import)
+        self.delete_button = widgets.button("Delete this profile…", self._delete)
         data_tab = QWidget()
         data_layout = QVBoxLayout(data_tab)
         for button in (self.export_button, self.import_button, self.delete_button):
@@ -261,11 +259,10 @@ class SettingsDialog(QDialog):
 
     def _delete(self) -> None:
         name = str(self.state.get("profile", ""))
-        answer = QMessageBox.question(
+        if widgets.confirmed(
             self,
             "Delete profile",
             f"Delete profile {name!r} and everything LampDesk remembers in it? "
             "This cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             self.request("delete", name)

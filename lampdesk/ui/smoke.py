@@ -16,11 +16,9 @@ import tempfile
 import time
 from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QTimer, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
-
 from lampdesk.paths import DataPaths
 from lampdesk.resident import Commands
+from lampdesk.ui.qt import QApplication, QElapsedTimer, QTimer, QtMsgType, qInstallMessageHandler
 from lampdesk.vault.keys import ENV_PASSPHRASE, keyring_usable
 
 QUICK_QUESTION = "Say hi in two words."
@@ -77,7 +75,7 @@ def _run(
     window.show()
     app.processEvents()
     report["window_shown_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    report["tray_available"] = window.tray.available
+    report["tray_available"] = window.desktop.tray.available
 
     probe = QTimer()
     probe.setInterval(PROBE_INTERVAL_MS)
@@ -91,8 +89,8 @@ def _run(
     asked_at: list[float] = []
 
     def ask() -> None:
-        window.question.setText(QUESTION)
-        window.submit()  # paints the question synchronously
+        window.chat.question.setText(QUESTION)
+        window.chat.submit()  # paints the question synchronously
         asked_at.append(time.perf_counter())
         window.transcript.textChanged.connect(first_paint)
         clock.start()
@@ -110,8 +108,8 @@ def _run(
 
     def answered(result: dict[str, Any]) -> None:
         if "answer_tokens" in report:  # the second answer: the one asked from quick ask
-            report["quick_ask_answered"] = bool(window.quick_ask.answer.text().strip())
-            window.quick_ask.close()
+            report["quick_ask_answered"] = bool(window.desktop.quick_ask.answer.text().strip())
+            window.desktop.quick_ask.close()
             QTimer.singleShot(0, finish)
             return
         probe.stop()
@@ -121,20 +119,22 @@ def _run(
         if screenshot:
             report["screenshot_saved"] = window.grab().save(screenshot)
         # Quick ask as a user opens it: from the tray icon's menu where there is a tray.
-        menu = window.tray.icon.contextMenu() if window.tray.icon is not None else None
+        menu = (
+            window.desktop.tray.icon.contextMenu() if window.desktop.tray.icon is not None else None
+        )
         if menu is not None and menu.actions():
             menu.actions()[0].trigger()
         else:
-            window.quick_ask.popup()
-        report["quick_ask_shown"] = window.quick_ask.isVisible()
+            window.desktop.quick_ask.popup()
+        report["quick_ask_shown"] = window.desktop.quick_ask.isVisible()
         ask_quickly()
 
     def ask_quickly() -> None:
-        if not window.ask_button.isEnabled():  # the first answer is still being wrapped up
+        if not window.chat.ask_button.isEnabled():  # the first answer is still being wrapped up
             QTimer.singleShot(20, ask_quickly)
             return
-        window.quick_ask.question.setText(QUICK_QUESTION)
-        window.quick_ask.question.returnPressed.emit()
+        window.desktop.quick_ask.question.setText(QUICK_QUESTION)
+        window.desktop.quick_ask.question.returnPressed.emit()
 
     def failed(message: str) -> None:
         report["errors"].append(message.splitlines()[0])

@@ -1,23 +1,27 @@
 """The Sources dialog: take in notes, documents and chat exports, see what they add, let go.
 
-The work (scanning, storing, indexing) runs in :class:`SourcesWorker` on its own ``QThread``; the
-dialog only paints what the worker's signals carry. A scan is a preview that writes nothing;
-"Add" stores the previewed plan in one transaction, then indexes it; "Cancel" stops a scan or a
-store with nothing written, or stops indexing (the rest is indexed on the next search).
+The work (scanning, storing, indexing) runs in :class:`SourcesWorker` on the ``QThread`` that
+owns the open profile (in the window, the assistant worker's: the session is never used from two
+threads); the dialog only asks through queued signals and paints what the worker's signals
+carry. A scan is a preview that writes nothing; "Add" stores the previewed plan in one
+transaction, then indexes it; "Cancel" stops a scan or a store with nothing written, or stops
+indexing (the rest is indexed on the next search).
 """
 
 from __future__ import annotations
 
 import html
 import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (
+from lampdesk.app import Session
+from lampdesk.errors import LampdeskError
+from lampdesk.sources.importer import SourceImporter
+from lampdesk.sources.model import KINDS, ImportCancelled, Plan
+from lampdesk.ui.messages import error_message
+from lampdesk.ui.qt import (
     QComboBox,
     QDialog,
     QFileDialog,
@@ -26,17 +30,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QObject,
     QProgressBar,
     QPushButton,
+    QShowEvent,
+    Qt,
     QTextBrowser,
+    QThread,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
-
-from lampdesk.app import Session
-from lampdesk.errors import LampdeskError
-from lampdesk.sources.importer import SourceImporter
-from lampdesk.sources.model import KINDS, ImportCancelled, Plan
 
 KIND_NAMES = {
     "folder": "Folder of notes or documents",
@@ -130,10 +135,8 @@ class SourcesWorker(QObject):
             work()
         except ImportCancelled as exc:
             self.cancelled.emit(str(exc))
-        except LampdeskError as exc:
-            self.failed.emit(str(exc))
-        except Exception:
-            self.failed.emit("Internal error (a bug):\n" + traceback.format_exc(limit=5))
+        except Exception as exc:
+            self.failed.emit(error_message(exc))
         finally:
             self.busy.emit(False)
 
@@ -190,7 +193,15 @@ class SourcesDialog(QDialog):
     list_shown = Signal(int)
     message_shown = Signal(str)
 
-    def __init__(self, session: Callable[[], Session], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: Callable[[], Session],
+        parent: QWidget | None = None,
+        *,
+        thread: QThread | None = None,
+    ) -> None:
+        """*session* is called on *thread*, the thread that owns it; without one the dialog
+        starts a thread of its own (for a session nothing else uses)."""
         super().__init__(parent)
         self.setWindowTitle("Sources: bring your own history")
         self.resize(720, 560)
@@ -235,8 +246,11 @@ class SourcesDialog(QDialog):
         bottom.addWidget(self.add_button)
         layout.addLayout(bottom)
 
-        self.thread_ = QThread(self)
-        self.thread_.setObjectName("lampdesk-sources")
+        self._own_thread = thread is None
+        if thread is None:
+            thread = QThread(self)
+            thread.setObjectName("lampdesk-sources")
+        self.thread_ = thread
         self.worker = SourcesWorker(session)
         self.worker.moveToThread(self.thread_)
         self.preview_requested.connect(self.worker.preview)
@@ -252,7 +266,8 @@ class SourcesDialog(QDialog):
         self.worker.cancelled.connect(self._on_message)
         self.worker.failed.connect(self._on_message)
         self.worker.busy.connect(self._on_busy)
-        self.thread_.start()
+        if self._own_thread:
+            self.thread_.start()
 
         self.browse_button.clicked.connect(self._browse)
         self.preview_button.clicked.connect(self.request_preview)
@@ -376,8 +391,9 @@ class SourcesDialog(QDialog):
 
     @Slot()
     def shutdown(self) -> None:
-        """Stop the work and the thread (safe to call twice); the window calls this as it
-        closes: the dialog only hides between uses, its worker kept."""
+        """Stop the work, and the thread if it is the dialog's own (safe to call twice); the
+        window calls this as it closes: the dialog only hides between uses, its worker kept."""
         self.worker.cancel.set()
-        self.thread_.quit()
-        self.thread_.wait()
+        if self._own_thread:
+            self.thread_.quit()
+            self.thread_.wait()

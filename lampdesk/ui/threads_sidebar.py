@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (
+from lampdesk.ui.qt import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -18,8 +17,11 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    Qt,
     QVBoxLayout,
     QWidget,
+    Signal,
+    Slot,
 )
 
 THREAD_ROLE = Qt.ItemDataRole.UserRole

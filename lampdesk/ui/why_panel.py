@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from lampdesk.ui.qt import QTextBrowser, QWidget
 
 
 def why_html(result: dict[str, Any]) -> str:

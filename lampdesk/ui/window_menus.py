@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (
+from lampdesk import __version__
+from lampdesk.ui.qt import (
+    QAction,
     QFileDialog,
+    QGuiApplication,
     QHBoxLayout,
     QInputDialog,
+    QKeyEvent,
+    QKeySequence,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    Qt,
     QWidget,
 )
-
-from lampdesk import __version__
 
 if TYPE_CHECKING:
     from lampdesk.ui.main_window import MainWindow
@@ -104,17 +106,21 @@ def _action(window: MainWindow, menu_name: str, text: str, shortcut: str | None)
 
 def install(window: MainWindow) -> FindBar:
     find_bar = FindBar(window)
-    _action(window, "&File", "&New chat", "Ctrl+N").triggered.connect(window.new_chat)
-    _action(window, "&File", "&Import profile…", None).triggered.connect(window.show_settings)
-    _action(window, "&File", "&Export profile…", None).triggered.connect(window.show_settings)
+    _action(window, "&File", "&New chat", "Ctrl+N").triggered.connect(window.threads.new_chat)
+    _action(window, "&File", "&Import profile…", None).triggered.connect(
+        window.dialogs.show_settings
+    )
+    _action(window, "&File", "&Export profile…", None).triggered.connect(
+        window.dialogs.show_settings
+    )
     _action(window, "&File", "&Quit", "Ctrl+Q").triggered.connect(window.quit_app)
     _action(window, "&Edit", "&Copy last answer", "Ctrl+Shift+C").triggered.connect(
         lambda: copy_last_answer(window)
     )
     _action(window, "&Edit", "&Find in chat…", "Ctrl+F").triggered.connect(find_bar.open)
-    _action(window, "&Edit", "&Settings…", "Ctrl+,").triggered.connect(window.show_settings)
+    _action(window, "&Edit", "&Settings…", "Ctrl+,").triggered.connect(window.dialogs.show_settings)
     _action(window, "&Edit", "&Answer settings…", None).triggered.connect(
-        window.show_answer_settings
+        window.dialogs.show_answer_settings
     )
     sidebar = _action(window, "&View", "&Conversations", None)
     sidebar.setCheckable(True)
@@ -135,12 +141,13 @@ def install(window: MainWindow) -> FindBar:
 
 
 def choose_hotkey(window: MainWindow) -> None:
-    current = window.hotkey.hotkey if window.hotkey is not None else ""
+    grabbed = window.desktop.hotkey
+    current = grabbed.hotkey if grabbed is not None else ""
     keys, ok = QInputDialog.getText(
         window, "Quick ask hotkey", "System-wide hotkey (e.g. Ctrl+Shift+Space):", text=current
     )
     if ok and keys.strip():
-        window.status.setText(window.set_hotkey(keys.strip()))
+        window.status.setText(window.desktop.set_hotkey(keys.strip()))
 
 
 def copy_last_answer(window: MainWindow) -> None:
@@ -166,7 +173,7 @@ def about(window: MainWindow) -> None:
     )
 
 
-def export_path(window: MainWindow) -> str:
+def export_path(window: QWidget) -> str:
     path, _ = QFileDialog.getSaveFileName(
         window, "Export conversation", "conversation.md", "Markdown (*.md);;JSON (*.json)"
     )

@@ -22,9 +22,9 @@ def test_weak_export_passphrase_is_refused_in_the_window(
 ) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=120_000)
-    dialog = window.settings_dialog
+    dialog = window.dialogs.settings_dialog
     with qtbot.waitSignal(dialog.shown_state, timeout=120_000):
-        window.show_settings()
+        window.dialogs.show_settings()
     target = tmp_path / "weak.lampdesk"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("ab", True))
@@ -46,9 +46,9 @@ def test_backups_tab_backs_up_and_restores(
     session.close()  # backed up at close
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=120_000)
-    dialog = window.settings_dialog
+    dialog = window.dialogs.settings_dialog
     with qtbot.waitSignal(dialog.shown_state, timeout=120_000):
-        window.show_settings()
+        window.dialogs.show_settings()
     tab = dialog.backup_tab
     assert tab.backups.count() == 1 and "1 memories" in tab.backups.item(0).text()
 
@@ -75,13 +75,13 @@ def test_damaged_profile_offers_to_restore_the_newest_backup(
     db = vault.paths.profile_db(vault.registry.get("default").id)
     db.write_bytes(db.read_bytes()[:3000])
     offers: list[str] = []
-    from lampdesk.ui import main_window
+    from lampdesk.ui import profile_switch
 
     def accept(parent: object, message: str, restore: object) -> None:
         offers.append(message)
         restore()  # type: ignore[operator]
 
-    monkeypatch.setattr(main_window, "offer_restore", accept)
+    monkeypatch.setattr(profile_switch, "offer_restore", accept)
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: bool(offers), timeout=120_000)
     assert "damaged" in offers[0] and "'default'" in offers[0]

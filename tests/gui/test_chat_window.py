@@ -19,10 +19,10 @@ WAIT = 300_000
 
 
 def ask(qtbot: QtBot, window: MainWindow, question: str) -> dict[str, Any]:
-    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
-    window.question.setText(question)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled, timeout=WAIT)
+    window.chat.question.setText(question)
     with qtbot.waitSignal(window.answer_shown, timeout=WAIT) as shown:
-        window.submit()
+        window.chat.submit()
     result: dict[str, Any] = shown.args[0]
     return result
 
@@ -50,7 +50,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert second["thread_id"] == thread_one
     assert {"role": "assistant", "content": first["answer"]} in second["messages"]
 
-    window.new_chat()  # File > New chat, Ctrl+N
+    window.threads.new_chat()  # File > New chat, Ctrl+N
     assert window.transcript.messages == []
     other = ask(qtbot, window, "Name a colour.")
     assert other["thread_id"] not in (thread_one, 0)
@@ -59,10 +59,10 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     with qtbot.waitSignal(window.thread_shown, timeout=WAIT):
         window.sidebar.select(thread_one)
     assert questions(window) == ["Name a fruit.", "Make it shorter."]
-    assert window.thread_id == thread_one
+    assert window.chat.thread_id == thread_one
 
     # Regenerate: the last answer replaced, the thread still has two exchanges.
-    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled, timeout=WAIT)
     old_last = window.transcript.messages[-1].interaction_id
     with qtbot.waitSignal(window.answer_shown, timeout=WAIT) as regenerated:
         window.transcript.messages[-1].regenerate_button.click()
@@ -70,7 +70,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert questions(window) == ["Name a fruit.", "Make it shorter."]
 
     # Edit-and-resend the last question.
-    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled, timeout=WAIT)
     last_question = [m for m in window.transcript.messages if m.role == "user"][-1]
     last_question.edit_button.click()
     last_question.editor.setPlainText("Name a vegetable.")
@@ -80,7 +80,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert questions(window) == ["Name a fruit.", "Name a vegetable."]
 
     # Continue: a turn that goes on from the answer the limit stopped.
-    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled, timeout=WAIT)
     with qtbot.waitSignal(window.answer_shown, timeout=WAIT) as continued:
         window.transcript.messages[-1].continue_button.click()
     assert {"role": "assistant", "content": edited.args[0]["answer"]} in continued.args[0][
@@ -89,7 +89,7 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     assert len(questions(window)) == 3
 
     # Feedback belongs to its own message and shows the state chosen.
-    qtbot.waitUntil(window.ask_button.isEnabled, timeout=WAIT)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled, timeout=WAIT)
     first_answer = window.transcript.messages[1]
     first_answer.up.click()
     # Saved by the worker (waiting on its own signal would stop pytest-qt's timer from the
@@ -115,14 +115,16 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
 def test_answer_settings_apply_to_the_next_question(qtbot: QtBot, data_dir: Path) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=WAIT)
-    window.show_answer_settings()
-    qtbot.waitUntil(lambda: "256 tokens" in window.answer_length.text(), timeout=WAIT)
-    assert window.answer_settings.max_tokens.value() == 256  # the default, shown
-    window.answer_settings.max_tokens.setValue(5)
-    window.answer_settings.temperature.setValue(0.0)
-    window.answer_settings._save()
-    qtbot.waitUntil(lambda: "next answer" in window.answer_settings.message.text(), timeout=WAIT)
-    qtbot.waitUntil(lambda: "5 tokens" in window.answer_length.text(), timeout=WAIT)
+    window.dialogs.show_answer_settings()
+    qtbot.waitUntil(lambda: "256 tokens" in window.dialogs.answer_length.text(), timeout=WAIT)
+    assert window.dialogs.answer_settings.max_tokens.value() == 256  # the default, shown
+    window.dialogs.answer_settings.max_tokens.setValue(5)
+    window.dialogs.answer_settings.temperature.setValue(0.0)
+    window.dialogs.answer_settings._save()
+    qtbot.waitUntil(
+        lambda: "next answer" in window.dialogs.answer_settings.message.text(), timeout=WAIT
+    )
+    qtbot.waitUntil(lambda: "5 tokens" in window.dialogs.answer_length.text(), timeout=WAIT)
     result = ask(qtbot, window, "Write a long poem about rivers.")
     assert result["max_tokens"] == 5 and result["tokens"] <= 5
     assert result["stopped_by"] == "length"

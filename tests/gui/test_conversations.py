@@ -37,23 +37,25 @@ def test_earlier_questions_and_switching_profiles(qtbot: QtBot, data_dir: Path) 
     window = make_window(qtbot)
     with qtbot.waitSignal(window.history_shown, timeout=60_000):
         pass
-    assert [window.profiles.itemText(i) for i in range(window.profiles.count())] == [
+    assert [
+        window.switcher.profiles.itemText(i) for i in range(window.switcher.profiles.count())
+    ] == [
         "default",
         "work",
     ]
     assert len(entries(window)) == 1
-    window._show_exchange(entries(window)[0])
+    window.threads.show_exchange(entries(window)[0])
     assert "Carbonara." in window.transcript.toPlainText()
 
-    qtbot.waitUntil(window.ask_button.isEnabled, timeout=60_000)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled, timeout=60_000)
     with qtbot.waitSignal(window.history_shown, timeout=60_000):
-        window.profiles.setCurrentIndex(1)
-        window._switch_profile(1)
+        window.switcher.profiles.setCurrentIndex(1)
+        window.switcher.switch_profile(1)
     assert "Profile: work" in window.status.text() and len(entries(window)) == 0
 
-    window.question.setText("Say hi.")
+    window.chat.question.setText("Say hi.")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000):
-        window.submit()
+        window.chat.submit()
     qtbot.waitUntil(lambda: len(entries(window)) == 1, timeout=60_000)
     window.shutdown()
     work = LampDesk(DataPaths.resolve()).open("work")

@@ -23,8 +23,8 @@ def test_a_hotkey_that_cannot_be_grabbed_is_said_and_not_kept(
     monkeypatch.delenv("DISPLAY", raising=False)
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=60_000)
-    window.show_settings()
-    dialog = window.settings_dialog
+    window.dialogs.show_settings()
+    dialog = window.dialogs.settings_dialog
     assert dialog.hotkey_edit.keySequence().toString() == "Ctrl+Shift+Space"  # the default
 
     dialog.hotkey_edit.clear()

@@ -31,14 +31,14 @@ def seed(*memories: str, ask_first: bool = False) -> None:
 
 
 def open_browser(qtbot: QtBot, window: MainWindow) -> None:
-    with qtbot.waitSignal(window.memory_browser.shown_snapshot, timeout=30_000):
-        qtbot.mouseClick(window.memories_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.dialogs.memory_browser.shown_snapshot, timeout=30_000):
+        qtbot.mouseClick(window.dialogs.memories_button, Qt.MouseButton.LeftButton)
 
 
 def test_forgetting_in_the_browser_reaches_the_next_prompt(qtbot: QtBot, data_dir: Path) -> None:
     seed("My bank PIN is hidden under the blue vase", "I love hiking in the Alps")
     window = make_window(qtbot)
-    browser = window.memory_browser
+    browser = window.dialogs.memory_browser
     open_browser(qtbot, window)
     assert sorted(browser.texts()) == [
         "I love hiking in the Alps",
@@ -55,9 +55,9 @@ def test_forgetting_in_the_browser_reaches_the_next_prompt(qtbot: QtBot, data_di
         qtbot.mouseClick(browser.forget_button, Qt.MouseButton.LeftButton)
     assert browser.texts() == ["I love hiking in the Alps"]
 
-    window.question.setText("Where is my bank PIN?")
+    window.chat.question.setText("Where is my bank PIN?")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
-        window.submit()
+        window.chat.submit()
     assert "vase" not in json.dumps(shown.args[0]["messages"])
     window.shutdown()
 
@@ -66,10 +66,10 @@ def test_pending_memories_are_accepted_and_pins_shown(qtbot: QtBot, data_dir: Pa
     seed("I love hiking in the Alps", ask_first=True)
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=30_000)
-    window.question.setText("Call me Ana. What should I pack for a hike?")
+    window.chat.question.setText("Call me Ana. What should I pack for a hike?")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000):
-        window.submit()
-    browser = window.memory_browser
+        window.chat.submit()
+    browser = window.dialogs.memory_browser
 
     def pending_shown() -> bool:
         open_browser(qtbot, window)
@@ -94,11 +94,11 @@ def test_an_edited_answer_is_stored(
 ) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=30_000)
-    window.question.setText("Say hi.")
+    window.chat.question.setText("Say hi.")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
-        window.submit()
+        window.chat.submit()
     monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *args: ("Hello, Ana!", True))
-    qtbot.mouseClick(window.edit_answer, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.chat.edit_answer, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "your version" in window.status.text(), timeout=10_000)
     window.shutdown()
     check = LampDesk(DataPaths.resolve()).open()
@@ -115,12 +115,12 @@ def test_a_fact_forgotten_in_the_browser_is_not_learned_again_by_the_window(
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=120_000)
     question = "I have asthma. Which sports suit me?"
-    window.question.setText(question)
+    window.chat.question.setText(question)
     with qtbot.waitSignal(window.answer_shown, timeout=600_000):
-        window.submit()
+        window.chat.submit()
     learner = window.worker.session().assistant.learner  # open since the answer
     learner.flush()  # the learner runs after the answer, in its own thread
-    browser = window.memory_browser
+    browser = window.dialogs.memory_browser
     open_browser(qtbot, window)
     assert browser.texts() == ["I have asthma."]
     browser.select_text("I have asthma.")
@@ -128,9 +128,9 @@ def test_a_fact_forgotten_in_the_browser_is_not_learned_again_by_the_window(
         qtbot.mouseClick(browser.forget_button, Qt.MouseButton.LeftButton)
     assert browser.texts() == []
 
-    window.question.setText(question)
+    window.chat.question.setText(question)
     with qtbot.waitSignal(window.answer_shown, timeout=600_000):
-        window.submit()
+        window.chat.submit()
     learner.flush()
     open_browser(qtbot, window)
     assert browser.texts() == [] and browser.pending.count() == 0

@@ -93,14 +93,14 @@ def test_skipping_the_step_keeps_the_embedded_model_answering_offline(
     qtbot.addWidget(window, before_close_func=lambda w: w.shutdown())
     window.show()
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=60_000)
-    window.question.setText("Say hello in three words.")
+    window.chat.question.setText("Say hello in three words.")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
-        window.submit()
+        window.chat.submit()
     assert shown.args[0]["answer"]
-    window.show_settings()  # Settings > Models > Get models… opens the catalogue
-    qtbot.mouseClick(window.settings_dialog.get_models_button, Qt.MouseButton.LeftButton)
-    assert window.model_catalog is not None and window.model_catalog.isVisible()
-    assert window.model_catalog.recommended == wizard.model_step.recommended
+    window.dialogs.show_settings()  # Settings > Models > Get models… opens the catalogue
+    qtbot.mouseClick(window.dialogs.settings_dialog.get_models_button, Qt.MouseButton.LeftButton)
+    assert window.dialogs.model_catalog is not None and window.dialogs.model_catalog.isVisible()
+    assert window.dialogs.model_catalog.recommended == wizard.model_step.recommended
     window.shutdown()
     assert attempts == []
 

@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.gui, pytest.mark.model]
 def test_profile_edits_are_validated_then_used(qtbot: QtBot, data_dir: Path) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=60_000)
-    editor = window.profile_editor
+    editor = window.dialogs.profile_editor
     with qtbot.waitSignal(editor.shown_state, timeout=30_000):
-        qtbot.mouseClick(window.profile_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.dialogs.profile_button, Qt.MouseButton.LeftButton)
     assert editor.attribute_pairs() == [] and "[segments]" in editor.template.toPlainText()
 
     editor.add_attribute("city", "Lisbon")
@@ -39,9 +39,9 @@ def test_profile_edits_are_validated_then_used(qtbot: QtBot, data_dir: Path) -> 
     assert editor.status.text() == "Saved." and editor.template_error.text() == ""
     assert editor.attribute_pairs() == [("city", "Lisbon")] and editor.rules.count() == 1
 
-    window.question.setText("Where do I live?")
+    window.chat.question.setText("Where do I live?")
     with qtbot.waitSignal(window.answer_shown, timeout=120_000) as shown:
-        window.submit()
+        window.chat.submit()
     prompt = json.dumps(shown.args[0]["messages"])
     assert "Lisbon" in prompt and "Always answer in one sentence." in prompt
     window.shutdown()

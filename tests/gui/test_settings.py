@@ -21,9 +21,9 @@ def test_settings_act_through_the_worker(qtbot: QtBot, data_dir: Path, tmp_path:
     LampDesk(DataPaths.resolve()).open("work").close()
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=60_000)
-    dialog = window.settings_dialog
+    dialog = window.dialogs.settings_dialog
     with qtbot.waitSignal(dialog.shown_state, timeout=30_000):
-        window.show_settings()
+        window.dialogs.show_settings()
     assert dialog.models.count() == 1 and "(in use)" in dialog.models.item(0).text()
     assert dialog.budget.value() == 512
 
@@ -62,6 +62,8 @@ def test_settings_act_through_the_worker(qtbot: QtBot, data_dir: Path, tmp_path:
     with qtbot.waitSignal(window.history_shown, timeout=60_000):
         dialog.request("delete", "default")
     assert ProfileRegistry(DataPaths.resolve()).find("default") is None
-    assert [window.profiles.itemText(i) for i in range(window.profiles.count())] == ["work"]
+    assert [
+        window.switcher.profiles.itemText(i) for i in range(window.switcher.profiles.count())
+    ] == ["work"]
     assert "Profile: work" in window.status.text()
     window.shutdown()

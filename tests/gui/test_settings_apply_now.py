@@ -38,15 +38,15 @@ def second_registration(tmp_path: Path, name: str) -> Path:
 def ask(qtbot: QtBot, window: MainWindow, question: str) -> dict[str, Any]:
     answers: list[dict[str, Any]] = []
     window.answer_shown.connect(answers.append)
-    window.question.setText(question)
-    window.submit()
+    window.chat.question.setText(question)
+    window.chat.submit()
     qtbot.waitUntil(lambda: bool(answers), timeout=300_000)
-    qtbot.waitUntil(window.ask_button.isEnabled)
+    qtbot.waitUntil(window.chat.ask_button.isEnabled)
     return answers[0]
 
 
 def model_row(window: MainWindow, name: str) -> int:
-    dialog = window.settings_dialog
+    dialog = window.dialogs.settings_dialog
     rows = [dialog.models.item(i).text() for i in range(dialog.models.count())]
     return next(i for i, text in enumerate(rows) if text.startswith(f"{name} "))
 
@@ -61,8 +61,8 @@ def test_a_chosen_model_answers_the_next_question(
     first = ask(qtbot, window, "Say hello in three words.")
     assert first["model"] == EMBEDDED_FILE
 
-    dialog = window.settings_dialog
-    window.show_settings()
+    dialog = window.dialogs.settings_dialog
+    window.dialogs.show_settings()
     qtbot.waitUntil(lambda: dialog.models.count() == 3, timeout=30_000)
     dialog.models.setCurrentRow(model_row(window, "smol-copy"))
     dialog.use_button.click()
@@ -100,8 +100,8 @@ def test_a_chosen_model_answers_the_next_question(
 def test_the_system_prompt_is_edited_in_the_window(qtbot: QtBot, data_dir: Path) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=60_000)
-    settings = window.answer_settings
-    window.show_answer_settings()
+    settings = window.dialogs.answer_settings
+    window.dialogs.show_answer_settings()
     qtbot.waitUntil(lambda: "LampDesk" in settings.persona.toPlainText(), timeout=30_000)
     template_persona = settings.persona.toPlainText()
     buttons = settings.findChild(QDialogButtonBox)

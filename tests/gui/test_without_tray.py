@@ -15,11 +15,13 @@ pytestmark = [pytest.mark.gui, pytest.mark.model]
 def test_no_tray_is_said_and_closing_quits(qtbot: QtBot, data_dir: Path) -> None:
     window = make_window(qtbot)
     qtbot.waitUntil(lambda: "Profile: default" in window.status.text(), timeout=60_000)
-    assert not window.tray.available and window.tray.icon is None
-    assert window.tray_note.isVisible() and "No system tray" in window.tray_note.text()
-    assert not window.close_to_tray.isVisible()
-    window.quick_ask.popup()
-    assert window.quick_ask.isVisible()
-    window.quick_ask.hide()
+    assert not window.desktop.tray.available and window.desktop.tray.icon is None
+    assert (
+        window.desktop.tray_note.isVisible() and "No system tray" in window.desktop.tray_note.text()
+    )
+    assert not window.desktop.close_to_tray.isVisible()
+    window.desktop.quick_ask.popup()
+    assert window.desktop.quick_ask.isVisible()
+    window.desktop.quick_ask.hide()
     window.close()  # no tray to hide in: closing ends the worker
     assert window._shut_down and not window.thread_.isRunning()
