@@ -22,6 +22,13 @@ from lampdesk.paths import model_cache_dir
 
 log = logging.getLogger(__name__)
 
+#: Held while Chroma is first imported, and while the embedding model's libraries are. Two threads importing it at once (an answer's retrieval
+#: and the memory learner's, say) can each hold a module of pydantic's import graph that the
+#: other needs; Python breaks that deadlock by handing one of them a partly initialised module
+#: ("cannot import name ... from partially initialized module"). Importing it once, under this
+#: lock, makes the second thread wait for the first.
+_IMPORT_LOCK = threading.Lock()
+
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 COLLECTION = "memories"
 
@@ -99,9 +106,10 @@ class Embedder:
             from lampdesk.retrieval import onnx_encoder
 
             try:
-                self._onnx = onnx_encoder.load(
-                    path, self._cache_dir or model_cache_dir(), threads=self.threads
-                )
+                with _IMPORT_LOCK:  # ONNX Runtime, onnx and protobuf: not beside Chroma's import
+                    self._onnx = onnx_encoder.load(
+                        path, self._cache_dir or model_cache_dir(), threads=self.threads
+                    )
             except onnx_encoder.ExportError as exc:
                 raise ModelError(f"The embedding model cannot be loaded: {exc}") from exc
 
@@ -124,8 +132,9 @@ class DenseIndex:
     def _open(self) -> Any:
         if self._collection is None:
             offline_environment()
-            import chromadb
-            from chromadb.config import Settings
+            with _IMPORT_LOCK:
+                import chromadb
+                from chromadb.config import Settings
 
             self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
             client = chromadb.PersistentClient(
@@ -185,7 +194,8 @@ class IndexRepairer:
     def forget(self, index_dir: Path) -> None:
         """Remove an unreadable Chroma directory, and Chroma's in-process cache of it, which
         would otherwise hand the broken instance back for the same path."""
-        from chromadb.api.shared_system_client import SharedSystemClient
+        with _IMPORT_LOCK:
+            from chromadb.api.shared_system_client import SharedSystemClient
 
         with contextlib.suppress(Exception):  # stopping a half-opened instance may fail as well
             SharedSystemClient.clear_system_cache()
