@@ -89,8 +89,11 @@ class Interactions:
     def delete(self, interaction_ids: Sequence[int]) -> None:
         """Delete these exchanges (their used items go with them). The caller holds the
         transaction."""
-        for interaction_id in interaction_ids:
-            self.store.execute("DELETE FROM interactions WHERE id = ?", (interaction_id,))
+        ids = list(interaction_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            self.store.execute(f"DELETE FROM interactions WHERE id IN ({marks})", chunk)
 
     def exists(self, interaction_id: int) -> bool:
         return bool(self.store.query("SELECT 1 FROM interactions WHERE id = ?", (interaction_id,)))

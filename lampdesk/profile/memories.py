@@ -270,8 +270,10 @@ class Memories:
     def delete(self, memory_ids: Sequence[int]) -> None:
         """Delete these items (an import's, going with its file; the caller holds the
         transaction). The triggers reach both indexes."""
-        for memory_id in memory_ids:
-            self.store.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+        ids = list(memory_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self.store.execute(f"DELETE FROM memories WHERE id IN ({_marks(chunk)})", chunk)
 
     def delete_from_source(self, source: str) -> int:
         """Delete every item whose ``source`` is *source*; how many there were."""
