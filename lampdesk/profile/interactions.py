@@ -95,6 +95,26 @@ class Interactions:
             marks = ",".join("?" * len(chunk))
             self.store.execute(f"DELETE FROM interactions WHERE id IN ({marks})", chunk)
 
+    def optimize_search(self) -> None:
+        """Merge the full-text index's segments, so that none keeps a deleted word."""
+        self.store.execute("INSERT INTO interactions_fts(interactions_fts) VALUES ('optimize')")
+
+    def exchanges(self, ids: Sequence[int]) -> list[tuple[int, str, str, str, str, str, bool]]:
+        """(id, question, answer, created_at, model, stopped_by, cancelled) of these
+        exchanges, by id."""
+        rows: list[tuple[int, str, str, str, str, str, bool]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows += [
+                (int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), bool(r[6]))
+                for r in self.store.query(
+                    "SELECT id, question, answer, created_at, model, coalesce(stopped_by, ''), "
+                    f"cancelled FROM interactions WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            ]
+        return sorted(rows)
+
     def exists(self, interaction_id: int) -> bool:
         return bool(self.store.query("SELECT 1 FROM interactions WHERE id = ?", (interaction_id,)))
 
