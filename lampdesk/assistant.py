@@ -176,7 +176,7 @@ class Assistant:
         self.engine.load()
         self.constraints.warm_up()
         if self.profile.memory_count():
-            self.retriever.search("warm up", budget=self.retrieval_budget)
+            self.retriever.search("warm up", budget=self.retrieval_budget, render=for_model)
 
     def index(self) -> None:
         """Embed and index whatever changed (for a worker thread, off the GUI).
