@@ -8,8 +8,9 @@ import threading
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
+from lampdesk.cli.streaming import run_cancellable, write_chunk
 from lampdesk.cli.thread_cmds import add_thread_options, print_thread_note
-from lampdesk.conversations import Chat, TemporaryChat
+from lampdesk.conversations import Chat, TemporaryChat, ThreadAnswer
 
 
 def register(commands: Any) -> None:
@@ -45,41 +46,20 @@ def ask_question(ctx: Context, args: argparse.Namespace) -> int:
     settings = session.assistant.generation_settings(
         **{key: value for key, value in overrides.items() if value is not None}
     )
-    cancel = threading.Event()
-    outcome: dict[str, Any] = {}
 
-    def write(chunk: str) -> None:
-        sys.stdout.write(chunk)
-        sys.stdout.flush()
+    def work(cancel: threading.Event) -> ThreadAnswer:
+        return Chat(session.assistant).ask(
+            " ".join(args.question),
+            thread_id=args.thread,
+            temporary=TemporaryChat() if args.temporary else None,
+            personalize=not args.no_personalize,
+            on_chunk=None if args.json else write_chunk,
+            cancel=cancel,
+            settings=settings,
+            mode="grounded" if args.quote else "free" if args.free else None,
+        )
 
-    def work() -> None:
-        try:
-            outcome["result"] = Chat(session.assistant).ask(
-                " ".join(args.question),
-                thread_id=args.thread,
-                temporary=TemporaryChat() if args.temporary else None,
-                personalize=not args.no_personalize,
-                on_chunk=None if args.json else write,
-                cancel=cancel,
-                settings=settings,
-                mode="grounded" if args.quote else "free" if args.free else None,
-            )
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    # Generation runs in a thread so that Ctrl-C cancels between tokens and the answer so far
-    # is still recorded.
-    worker = threading.Thread(target=work, name="lampdesk-ask", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        cancel.set()
-        worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    answer = outcome["result"]
+    answer = run_cancellable(work, name="lampdesk-ask")
     result = answer.result
     if args.json:
         print_json(answer.as_json())

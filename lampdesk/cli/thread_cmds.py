@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from lampdesk.cli.context import Context, print_json
+from lampdesk.cli.streaming import run_cancellable, write_chunk
 from lampdesk.conversations import EXPORT_FORMATS, Chat, TemporaryChat, ThreadAnswer
 
 CHAT_HELP = (
@@ -171,32 +172,13 @@ def run_chat(ctx: Context, args: argparse.Namespace) -> int:
 def _answer(
     chat: Chat, question: str, thread_id: int | None, temporary: TemporaryChat | None
 ) -> ThreadAnswer:
-    cancel = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def write(chunk: str) -> None:
-        sys.stdout.write(chunk)
-        sys.stdout.flush()
-
-    def work() -> None:
-        try:
-            outcome["answer"] = chat.ask(
-                question, thread_id=thread_id, temporary=temporary, on_chunk=write, cancel=cancel
-            )
-        except BaseException as exc:
-            outcome["error"] = exc
+    def work(cancel: threading.Event) -> ThreadAnswer:
+        return chat.ask(
+            question, thread_id=thread_id, temporary=temporary, on_chunk=write_chunk, cancel=cancel
+        )
 
     sys.stdout.write("LampDesk: ")
-    worker = threading.Thread(target=work, name="lampdesk-chat", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        cancel.set()
-        worker.join()
-    print("\n")
-    if "error" in outcome:
-        raise outcome["error"]
-    answer: ThreadAnswer = outcome["answer"]
-    return answer
+        return run_cancellable(work, name="lampdesk-chat")
+    finally:
+        print("\n")

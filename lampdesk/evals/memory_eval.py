@@ -18,7 +18,6 @@ carried by a few utterances.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lampdesk.errors import UsageError
+from lampdesk.evals.datafiles import documents
 from lampdesk.inference.engine import Engine
 from lampdesk.memory.learner import MEMORY_ASK_FIRST, MEMORY_MODEL_EXTRACTION, MemoryLearner
 from lampdesk.memory.statements import TextEmbedder
@@ -60,13 +60,7 @@ def read_utterances(data: Path) -> list[Utterance]:
     """The utterances of every ``*.json`` file in *data* (a folder, or one file)."""
     files = sorted(data.glob("*.json")) if data.is_dir() else [data]
     found: list[Utterance] = []
-    for path in files:
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{path} is not a readable JSON file: {exc}") from exc
-        if not isinstance(content, dict) or content.get("format") != FORMAT:
-            continue
+    for content in documents(files, FORMAT):
         for item in content.get("utterances", []):
             if isinstance(item, dict) and isinstance(item.get("text"), str):
                 topic = item.get("topic")

@@ -15,7 +15,6 @@ for scoring only; nothing of it reaches the profile.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import statistics
@@ -28,6 +27,7 @@ from typing import Any
 from lampdesk.app import LampDesk
 from lampdesk.errors import UsageError
 from lampdesk.evals import progress
+from lampdesk.evals.datafiles import documents
 from lampdesk.inference.engine import Engine
 from lampdesk.memory.learner import MEMORY_ENABLED
 from lampdesk.paths import DataPaths
@@ -50,13 +50,7 @@ def read_personas(data_dir: Path) -> list[dict[str, Any]]:
     if not data_dir.is_dir():
         raise UsageError(f"{data_dir} is not a folder of persona .json files.")
     personas: list[dict[str, Any]] = []
-    for path in sorted(data_dir.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{path} is not readable JSON: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            continue
+    for data in documents(sorted(data_dir.glob("*.json")), FORMAT):
         for persona in data.get("personas", []):
             if isinstance(persona, dict) and isinstance(persona.get("questions"), list):
                 personas.append(persona)

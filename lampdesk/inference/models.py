@@ -99,6 +99,21 @@ def new_llama(**kwargs: Any) -> Any:
         return Llama(**kwargs)
 
 
+def open_llama(model_path: Path, n_ctx: int, n_threads: int) -> Any:
+    """A checked GGUF loaded by llama.cpp; a file it cannot load is a :class:`ModelError`."""
+    path = check_gguf(model_path)
+    try:
+        return new_llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"llama.cpp could not load {path.name}: {exc}") from exc
+
+
 def load_vocabulary(path: Path) -> Any:
     """A ``llama_cpp.Llama`` with the tokenizer and metadata of *path*, and no weights."""
     check_gguf(path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,8 +30,7 @@ from lampdesk.sources.model import (
     Part,
     Plan,
     Problem,
-    Progress,
-    check_cancel,
+    ScanJob,
 )
 
 EXPORT_FILE = "conversations.json"
@@ -294,13 +292,11 @@ def conversation_part(
 def scan_export(
     kind: str,
     path: Path,
-    known: dict[str, str],
-    limits: Limits,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    job: ScanJob,
 ) -> Plan:
     """Read a ChatGPT or Claude export; a broken conversation is a problem, the rest goes on.
     A file that is not an export of *kind* at all raises :class:`ExportError`."""
+    known, limits = job.known, job.limits
     app = APP_NAMES[kind]
     file_name, data = load_export(path, limits)
     found = detect_kind(data)
@@ -313,9 +309,9 @@ def scan_export(
     plan = Plan(kind, str(path), f"{app} export ({path.name})")
     seen: set[str] = set()
     for number, conversation in enumerate(data, start=1):
-        check_cancel(cancel)
-        if progress is not None and number % 50 == 0:
-            progress("reading", number, len(data))
+        job.check_cancel()
+        if number % 50 == 0:
+            job.report(number, len(data))
         where = f"{file_name} conversation {number}"
         if not isinstance(conversation, dict):
             plan.problems.append(Problem(where, "not a conversation (not a JSON object)"))
@@ -336,6 +332,5 @@ def scan_export(
         elif part.items or part.interactions:
             plan.parts.append(part)
     plan.removed = sorted(set(known) - seen)
-    if progress is not None:
-        progress("reading", len(data), len(data))
+    job.report(len(data), len(data))
     return plan

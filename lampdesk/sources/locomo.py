@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,21 @@ from typing import Any
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.profile import NewItem
 from lampdesk.retrieval import dates
-from lampdesk.sources.model import ItemDraft, Limits, Part, Plan, Problem, Progress, check_cancel
+from lampdesk.sources.model import ItemDraft, Part, Plan, Problem, ScanJob
 
 
 def scan_locomo(
     path: Path,
-    known: dict[str, str],
-    limits: Limits,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    job: ScanJob,
 ) -> Plan:
     """A LoCoMo ``.json`` file, or a folder of them: one part per conversation (sample)."""
+    known, limits = job.known, job.limits
     files = sorted(p for p in path.glob("*.json") if p.is_file()) if path.is_dir() else [path]
     plan = Plan("locomo", str(path), f"LoCoMo conversations ({path.name})")
     seen: set[str] = set()
     for number, file in enumerate(files, start=1):
-        check_cancel(cancel)
-        if progress is not None:
-            progress("reading", number - 1, len(files))
+        job.check_cancel()
+        job.report(number - 1, len(files))
         relative = file.name
         try:
             if file.stat().st_size > limits.max_file_bytes:
@@ -74,8 +70,7 @@ def scan_locomo(
             ]
             plan.parts.append(part)
     plan.removed = sorted(set(known) - seen)
-    if progress is not None:
-        progress("reading", len(files), len(files))
+    job.report(len(files), len(files))
     return plan
 
 

@@ -41,6 +41,24 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class ScanJob:
+    """What every kind of scan is given: the parts a source gave before (key to fingerprint),
+    the limits, and where to report progress and look for a cancel."""
+
+    known: dict[str, str]
+    limits: Limits
+    progress: Progress | None = None
+    cancel: threading.Event | None = None
+
+    def check_cancel(self) -> None:
+        check_cancel(self.cancel)
+
+    def report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress("reading", done, total)
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A piece of a document cut on its structure; ``context`` is its heading path."""
 

@@ -29,7 +29,7 @@ from lampdesk.sources.model import (
     Plan,
     Problem,
     Progress,
-    check_cancel,
+    ScanJob,
 )
 
 
@@ -43,8 +43,7 @@ def scan(
     cancel: threading.Event | None = None,
 ) -> Plan:
     """What adding (or, with *known*, rescanning) the source at *path* would do."""
-    limits = limits or Limits()
-    known = known or {}
+    job = ScanJob(known or {}, limits or Limits(), progress, cancel)
     if kind not in KINDS:
         raise SourceError(f"Unknown kind of source {kind!r}: use one of {', '.join(KINDS)}.")
     path = path.expanduser().absolute()
@@ -53,20 +52,20 @@ def scan(
     if kind == "folder":
         if not path.is_dir():
             raise SourceError(f"{path} is not a folder: 'source add folder' takes a folder.")
-        return scan_folder(path, known, limits, progress, cancel)
+        return scan_folder(path, job)
     if kind == "locomo":
-        return scan_locomo(path, known, limits, progress, cancel)
+        return scan_locomo(path, job)
     if not path.is_file():
         raise SourceError(
             f"{path} is not a file: add the {APP_NAMES[kind]} export zip "
             "(or the conversations.json inside it)."
         )
     try:
-        return scan_export(kind, path, known, limits, progress, cancel)
+        return scan_export(kind, path, job)
     except ExportError as exc:
         plan = Plan(kind, str(path), f"{APP_NAMES[kind]} export ({path.name})")
         plan.problems.append(Problem(path.name, str(exc)))
-        plan.failed = sorted(known)  # an unreadable export keeps what it gave before
+        plan.failed = sorted(job.known)  # an unreadable export keeps what it gave before
         return plan
 
 
@@ -97,20 +96,18 @@ def _files(root: Path, plan: Plan) -> list[Path]:
 
 def scan_folder(
     root: Path,
-    known: dict[str, str],
-    limits: Limits,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    job: ScanJob,
 ) -> Plan:
+    known, limits = job.known, job.limits
     plan = Plan("folder", str(root), root.name or str(root))
     files = _files(root, plan)
     seen: set[str] = set()
     total_bytes = 0
     taken = 0
     for number, path in enumerate(files):
-        check_cancel(cancel)
-        if progress is not None and number % 20 == 0:
-            progress("reading", number, len(files))
+        job.check_cancel()
+        if number % 20 == 0:
+            job.report(number, len(files))
         relative = path.relative_to(root).as_posix()
         seen.add(relative)
         problem = _read_one(path, relative, known, limits, plan, total_bytes, taken)
@@ -122,8 +119,7 @@ def scan_folder(
             total_bytes += problem
             taken += 1
     plan.removed = sorted(set(known) - seen)
-    if progress is not None:
-        progress("reading", len(files), len(files))
+    job.report(len(files), len(files))
     return plan
 
 

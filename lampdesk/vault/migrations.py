@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 
@@ -293,3 +294,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
 )
+
+
+def newer_schema(
+    applied: Sequence[str], migrations: Sequence[Migration] = MIGRATIONS
+) -> str | None:
+    """The last of *applied* that *migrations* does not hold (a newer LampDesk wrote it), if any."""
+    known = {m.name for m in migrations}
+    unknown = [name for name in applied if name not in known]
+    return unknown[-1] if unknown else None
+
+
+def history_matches(applied: Sequence[str], migrations: Sequence[Migration] = MIGRATIONS) -> bool:
+    """Whether *applied* is the start of *migrations*, in order (so the rest can be applied)."""
+    return list(applied) == [m.name for m in migrations][: len(applied)]

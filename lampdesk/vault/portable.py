@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from lampdesk import __version__
 from lampdesk.errors import ImportFileError, StoreError, UsageError
 from lampdesk.paths import atomic_write, validate_profile_name
-from lampdesk.vault.migrations import MIGRATIONS
+from lampdesk.vault.migrations import history_matches, newer_schema
 from lampdesk.vault.profiles import Vault
 from lampdesk.vault.store import DatabaseError, Store, utc_now
 
@@ -240,14 +240,12 @@ def _validate(raw: Any) -> ExportPayload:
         raise ImportFileError(_damaged("it names no profile"))
     if not isinstance(schema, list) or not all(isinstance(s, str) for s in schema):
         raise ImportFileError(_damaged("its schema list is malformed"))
-    known = [m.name for m in MIGRATIONS]
-    unknown = [s for s in schema if s not in known]
-    if unknown:
+    newer = newer_schema(schema)
+    if newer is not None:
         raise ImportFileError(
-            f"The file was made by a newer LampDesk (schema {unknown[-1]}). "
-            "Update LampDesk to import it."
+            f"The file was made by a newer LampDesk (schema {newer}). Update LampDesk to import it."
         )
-    if schema != known[: len(schema)]:
+    if not history_matches(schema):
         raise ImportFileError(_damaged("its schema history does not match this program"))
     if not isinstance(tables, dict):
         raise ImportFileError(_damaged("it holds no tables"))

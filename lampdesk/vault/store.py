@@ -14,7 +14,7 @@ import sqlcipher3
 
 from lampdesk.errors import DamagedProfileError, DiskFullError, StoreError, WrongKeyError
 from lampdesk.vault.keys import KeyMode, ProfileKey
-from lampdesk.vault.migrations import MIGRATIONS, Migration
+from lampdesk.vault.migrations import MIGRATIONS, Migration, history_matches, newer_schema
 
 Row = tuple[Any, ...]
 #: What a statement raises when the data breaks a constraint (for callers that map it to a
@@ -113,14 +113,13 @@ class Store:
                 " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)"
             )
         applied = [name for (name,) in self.query("SELECT name FROM schema_migrations ORDER BY id")]
-        known = [m.name for m in migrations]
-        unknown = [name for name in applied if name not in known]
-        if unknown:
+        newer = newer_schema(applied, migrations)
+        if newer is not None:
             raise StoreError(
-                f"This profile was written by a newer LampDesk (schema {unknown[-1]}); "
+                f"This profile was written by a newer LampDesk (schema {newer}); "
                 "update LampDesk to open it."
             )
-        if applied != known[: len(applied)]:
+        if not history_matches(applied, migrations):
             raise StoreError(f"The profile's schema history {applied} does not match this program.")
         for migration in migrations[len(applied) :]:
             with self.transaction():
