@@ -21,6 +21,7 @@ from lampdesk.memory.learner import MemoryLearner, similar_memories
 from lampdesk.profile import Interaction, Memory, Profile, UsedItem
 from lampdesk.prompting import grounded, limits, routing
 from lampdesk.prompting.builder import BuiltPrompt, HistoryTurn, PromptBuilder
+from lampdesk.prompting.items import for_model
 from lampdesk.prompting.rules import BlockedTermFilter, Rule
 from lampdesk.retrieval.retriever import RetrievedItem, Retriever
 from lampdesk.text import content_words
@@ -175,7 +176,7 @@ class Assistant:
         self.engine.load()
         self.constraints.warm_up()
         if self.profile.memory_count():
-            self.retriever.search("warm up", budget=self.retrieval_budget)
+            self.retriever.search("warm up", budget=self.retrieval_budget, render=for_model)
 
     def index(self) -> None:
         """Embed and index whatever changed (for a worker thread, off the GUI).
@@ -183,6 +184,22 @@ class Assistant:
         Also after the last memory is forgotten: the delete must still reach the dense index.
         """
         self.retriever.sync()
+
+    def context(
+        self, query: str, *, personalize: bool = True
+    ) -> tuple[dict[str, str], list[RetrievedItem]]:
+        """What of the profile a prompt for *query* holds: the attributes, the pinned memories
+        among them, and the items retrieved for *query* as the model sees them. A pinned
+        memory is never listed again as an item: it is known by its id (an item's text may
+        start with its date)."""
+        if not personalize:
+            return {}, []
+        attributes = self.profile.attributes()
+        pinned = dict(self.profile.pinned_memories())
+        if pinned:
+            attributes[PINNED_ATTRIBUTE] = "; ".join(pinned.values())
+        found = self.retriever.search(query, budget=self.retrieval_budget, render=for_model)
+        return attributes, [item for item in found if item.id not in pinned]
 
     def ask(
         self,
@@ -217,14 +234,7 @@ class Assistant:
         self.engine.load_in_background()  # in parallel with retrieval (and its imports)
         cancel = cancel or threading.Event()
         request_id = uuid.uuid4().hex[:12]
-        attributes = self.profile.attributes() if personalize else {}
-        pinned = self.profile.pinned_texts() if personalize else []
-        if pinned:
-            attributes[PINNED_ATTRIBUTE] = "; ".join(pinned)
-        query = search_text or question
-        items = self.retriever.search(query, budget=self.retrieval_budget) if personalize else []
-        if pinned:
-            items = [item for item in items if item.text not in pinned]
+        attributes, items = self.context(search_text or question, personalize=personalize)
         rules = self.profile.rules()
         guarded, stated = self.constraints.prepare(question, personalize)
         retrieval_ms = (time.perf_counter() - started) * 1000

@@ -180,26 +180,22 @@ class Conversations:
                     "SELECT interaction_id FROM thread_turns WHERE thread_id = ?", (thread_id,)
                 )
             ]
-            for interaction_id in ids:
-                self.store.execute("DELETE FROM interactions WHERE id = ?", (interaction_id,))
+            self.profile.interaction_store.delete(ids)
             self.store.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
-            self.store.execute("DELETE FROM prefix_states")
-            self.store.execute("INSERT INTO interactions_fts(interactions_fts) VALUES ('optimize')")
+            self.profile.prefix_store.clear()
+            self.profile.interaction_store.optimize_search()
         return len(ids)
 
     # -- turns -------------------------------------------------------------------------------
 
     def turns(self, thread_id: int) -> list[Turn]:
-        rows = self.store.query(
-            "SELECT i.id, i.question, i.answer, i.created_at, i.model, coalesce(i.stopped_by, ''), "
-            "i.cancelled FROM thread_turns tt JOIN interactions i ON i.id = tt.interaction_id "
-            "WHERE tt.thread_id = ? ORDER BY i.id",
-            (thread_id,),
-        )
-        return [
-            Turn(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), bool(r[6]))
-            for r in rows
+        ids = [
+            int(r[0])
+            for r in self.store.query(
+                "SELECT interaction_id FROM thread_turns WHERE thread_id = ?", (thread_id,)
+            )
         ]
+        return [Turn(*row) for row in self.profile.interaction_store.exchanges(ids)]
 
     def history(self, thread_id: int) -> list[HistoryTurn]:
         """The thread's turns as they go back into a prompt, each with the items it used."""
@@ -230,7 +226,7 @@ class Conversations:
         if not turns:
             return None
         with self.store.transaction():
-            self.store.execute("DELETE FROM interactions WHERE id = ?", (turns[-1].interaction_id,))
+            self.profile.interaction_store.delete([turns[-1].interaction_id])
         return turns[-1]
 
     def thread_of(self, interaction_id: int) -> int | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lampdesk.cli.context import Context, print_json
+from lampdesk.prompting.items import for_model
 from lampdesk.sources.model import KINDS
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def remove_source(ctx: Context, args: argparse.Namespace) -> int:
 
 def search_profile(ctx: Context, args: argparse.Namespace) -> int:
     retriever = ctx.session().assistant.retriever
-    items = retriever.search(" ".join(args.query), limit=args.limit)
+    items = retriever.search(" ".join(args.query), limit=args.limit, render=for_model)
     if args.json:
         print_json([item.as_json() for item in items])
         return 0

@@ -26,6 +26,7 @@ from typing import Any
 
 from lampdesk.paths import DataPaths
 from lampdesk.profile import NewItem, Profile
+from lampdesk.prompting.items import for_model
 from lampdesk.retrieval import sparse
 from lampdesk.retrieval.dense import COLLECTION, DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
@@ -215,7 +216,7 @@ def bench_size(
         questions = synthetic_questions(queries)
         vectors = embedder.embed(questions)
         raw_fts, raw_chroma = _raw_queries(store, index_dir, retriever.settings.candidates)
-        retriever.search("warm up the caches", budget=QUERY_BUDGET)
+        retriever.search("warm up the caches", budget=QUERY_BUDGET, render=for_model)
         raw_fts(questions[0])
         raw_chroma(vectors[0])
         # Interleaved, so that background work after the ingest weighs on all alike.
@@ -225,10 +226,10 @@ def bench_size(
         chroma_ms: list[float] = []
         for question, vector in zip(questions, vectors, strict=True):
             started = time.perf_counter()
-            retriever.search(question, budget=QUERY_BUDGET)
+            retriever.search(question, budget=QUERY_BUDGET, render=for_model)
             with_embed.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            retriever.search(question, budget=QUERY_BUDGET, query_vector=vector)
+            retriever.search(question, budget=QUERY_BUDGET, query_vector=vector, render=for_model)
             no_embed.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             raw_fts(question)

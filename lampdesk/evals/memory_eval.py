@@ -108,8 +108,7 @@ def run_learner(
 def _reset(profile: Profile) -> None:
     for memory in profile.memories():
         profile.forget(memory.id, refuse=False)
-    with profile.store.transaction():
-        profile.store.execute("DELETE FROM memory_proposals")
+    profile.proposal_store.clear()
 
 
 def _same_topic(label: str | None, topic: str | None, strict: bool) -> bool:

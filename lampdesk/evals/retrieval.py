@@ -21,6 +21,7 @@ from typing import Any
 
 from lampdesk.paths import DataPaths
 from lampdesk.profile import NewItem, Profile
+from lampdesk.prompting.items import for_model
 from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import RetrievalSettings, RetrievedItem, Retriever
@@ -191,7 +192,7 @@ def evaluate(
                 for question in conversation.questions:
                     started = time.perf_counter()
                     vector = retriever.embed_question(question.text)
-                    ranked = retriever.rank(question.text, query_vector=vector)
+                    ranked = for_model(retriever.rank(question.text, query_vector=vector))
                     retriever.pack(ranked, 512)
                     latencies.append((time.perf_counter() - started) * 1000)
                     evidence = question.evidence
@@ -208,7 +209,7 @@ def evaluate(
                         ),
                         (dense, retriever.index.query(vector, BASELINE_CANDIDATES), "dense"),
                     ):
-                        items = retriever.render(hits, signal, question.text)
+                        items = for_model(retriever.render(hits, signal, question.text))
                         tally.add(
                             question.category,
                             _found(retriever, items, evidence, budgets),

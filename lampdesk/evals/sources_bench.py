@@ -20,6 +20,7 @@ from typing import Any
 
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
+from lampdesk.prompting.items import for_model
 from lampdesk.retrieval.dense import DenseIndex, Embedder
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.sources.book import SourceBook
@@ -161,7 +162,7 @@ def run(
             target = files // 2
             _, question = _fact(target)
             asked = time.perf_counter()
-            hits = retriever.search(question, limit=3)
+            hits = retriever.search(question, limit=3, render=for_model)
             question_ms = (time.perf_counter() - asked) * 1000
             expected = f"note-{target:04d}.md"
             first = hits[0].why.get("from", {}).get("file", "") if hits else ""

@@ -240,13 +240,6 @@ def similar_memories(
 ) -> list[Memory]:
     """Memories a new statement may repeat, update or retract: those on *topic* and the
     best lexical matches (FTS5)."""
-    ids = (
-        {
-            int(r[0])
-            for r in profile.store.query("SELECT id FROM memories WHERE topic = ?", (topic,))
-        }
-        if topic
-        else set()
-    )
+    ids = set(profile.memory_store.ids_of_topic(topic)) if topic else set()
     ids.update(mid for mid, _ in sparse.search(profile.store, text, limit))
     return profile.memories(sorted(ids))

@@ -8,17 +8,17 @@ result is packed into a token budget counted with the chat model's tokenizer.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
-from lampdesk.profile import Profile, faded_weight
+from lampdesk.profile import Profile
+from lampdesk.profile.memories import RankedRow
 from lampdesk.retrieval import dates, sparse
 from lampdesk.retrieval.dense import DenseIndex, Embedder, blob_to_vector, vector_to_blob
 from lampdesk.retrieval.fusion import reciprocal_rank_fusion, score_fusion
@@ -80,6 +80,9 @@ class RetrievedItem:
     turn_ids: tuple[str, ...] = ()
     happened_at: str | None = None
     tokens: int = 0
+    #: The day it happened, when the question makes it worth showing: the prompt writes it in
+    #: front of the text (:func:`lampdesk.prompting.items.for_model`). Not part of its JSON.
+    day: date | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -95,19 +98,8 @@ class RetrievedItem:
         return data
 
 
-@dataclass
-class _Row:
-    id: int
-    text: str
-    source: str
-    created_at: str
-    weight: float
-    happened_at: str | None
-    turn_ids: tuple[str, ...]
-    day: date = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.day = dates.item_day(self.happened_at, self.created_at)
+def _day(row: RankedRow) -> date:
+    return dates.item_day(row.happened_at, row.created_at)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -123,6 +115,9 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 #: Where imported items came from (memory id -> source, file, position, date), for "why"; the
 #: sources' book (:meth:`lampdesk.sources.book.SourceBook.provenance`), wired by the app.
 Provenance = Callable[[Sequence[int]], dict[int, dict[str, Any]]]
+#: How ranked items become the text the model sees, before packing counts their tokens
+#: (:func:`lampdesk.prompting.items.for_model`); without one, items keep their own text.
+Render = Callable[[Sequence[RetrievedItem]], list[RetrievedItem]]
 
 
 class Retriever:
@@ -182,27 +177,17 @@ class Retriever:
             self._reconciled = True
         total = synced = 0
         if progress is not None:
-            total = int(self.profile.store.query("SELECT count(*) FROM retrieval_outbox")[0][0])
+            total = self.profile.vector_store.outbox_count()
             progress(0, total)
         while True:
             if cancel is not None and cancel.is_set():
                 return handled
-            rows = self.profile.store.query(
-                "SELECT memory_id, op FROM retrieval_outbox ORDER BY memory_id LIMIT ?",
-                (SYNC_BATCH,),
-            )
+            rows = self.profile.vector_store.outbox_batch(SYNC_BATCH)
             if not rows:
                 return handled
-            upserts = [int(mid) for mid, op in rows if op == "upsert"]
-            deletes = [int(mid) for mid, op in rows if op == "delete"]
-            self._embed_and_index(upserts)
-            self.index.delete(deletes)
-            with self.profile.store.transaction():
-                for mid, op in rows:
-                    self.profile.store.execute(
-                        "DELETE FROM retrieval_outbox WHERE memory_id = ? AND op = ?",
-                        (mid, op),
-                    )
+            self._embed_and_index([mid for mid, op in rows if op == "upsert"])
+            self.index.delete([mid for mid, op in rows if op == "delete"])
+            self.profile.vector_store.outbox_done(rows)
             handled += len(rows)
             synced += len(rows)
             if progress is not None:
@@ -222,23 +207,13 @@ class Retriever:
 
     def _reconcile(self) -> int:
         """Make Chroma hold exactly the stored items, if a cheap count says it does not."""
-        total = int(self.profile.store.query("SELECT count(*) FROM memories")[0][0])
-        pending = int(
-            self.profile.store.query("SELECT count(*) FROM retrieval_outbox WHERE op = 'upsert'")[
-                0
-            ][0]
-        )
+        total = self.profile.memory_count()
+        pending = self.profile.vector_store.outbox_count("upsert")
         if total == 0 and pending == 0 and not self.index.path.exists():
             return 0
         if self.index.count() == total - pending:
             return 0
-        memory_ids = {
-            int(r[0])
-            for r in self.profile.store.query(
-                "SELECT id FROM memories WHERE id NOT IN "
-                "(SELECT memory_id FROM retrieval_outbox WHERE op = 'upsert')"
-            )
-        }
+        memory_ids = self.profile.memory_store.settled_ids()
         stored = self.profile.vectors(self.embedder.name)
         indexed = self.index.ids()
         self.index.delete(sorted(indexed - memory_ids))
@@ -260,13 +235,16 @@ class Retriever:
         *,
         budget: int | None = None,
         query_vector: Sequence[float] | None = None,
+        render: Render | None = None,
     ) -> list[RetrievedItem]:
-        """The items that matter for *question*, best first.
+        """The items that matter for *question*, best first, as *render* shows them.
 
         With *budget*, as many as fit in that many tokens (an item too long for what is left
         is skipped, so shorter ones after it still fit); otherwise the best *limit* items.
         """
         ranked = self.rank(question, query_vector=query_vector)
+        if render is not None:
+            ranked = render(ranked)
         if budget is None and limit is None:
             limit = self.settings.default_limit
         return self.pack(ranked, budget, limit=limit)
@@ -314,7 +292,7 @@ class Retriever:
         already holds every stored item, and the vectors join as their batches land.
         """
         self.sync(wait=False)
-        if not self.profile.store.query("SELECT 1 FROM memories LIMIT 1"):
+        if not self.profile.memory_store.any():
             return []
         s = self.settings
         # The question is embedded on another core while FTS5 searches (both release the GIL).
@@ -339,7 +317,7 @@ class Retriever:
             fused = reciprocal_rank_fusion(
                 rankings, weights=weights, raw_names=raw_names, k=s.rrf_k
             )
-        rows = self._rows([f.id for f in fused])
+        rows = self.profile.memory_store.ranked_rows([f.id for f in fused])
         hint = dates.date_hint(question)
         temporal = dates.is_temporal_question(question)
         question_words = _words(question)
@@ -351,16 +329,17 @@ class Retriever:
                 continue
             why: dict[str, Any] = dict(entry.why)
             score = entry.score
+            day = _day(row)
             if s.recency_half_life_days:
-                age = max(0, (today - row.day).days)
+                age = max(0, (today - day).days)
                 decay = math.pow(0.5, age / s.recency_half_life_days)
                 added = entry.score * s.recency_weight * decay
                 score += added
                 why["recency"] = {"age_days": age, "contribution": round(added, 5)}
-            if hint and s.date_match_boost and hint.matches(row.day):
+            if hint and s.date_match_boost and hint.matches(day):
                 added = entry.score * s.date_match_boost
                 score += added
-                why["date"] = {"matches": dates.human_day(row.day), "contribution": round(added, 5)}
+                why["date"] = {"matches": dates.human_day(day), "contribution": round(added, 5)}
             if temporal and s.temporal_boost and dates.mentions_time(row.text):
                 added = entry.score * s.temporal_boost
                 score += added
@@ -390,37 +369,28 @@ class Retriever:
     def render(
         self, hits: Sequence[tuple[int, float]], signal: str, question: str
     ) -> list[RetrievedItem]:
-        """Items in the order of *hits* from a single signal, rendered as :meth:`rank` does."""
-        rows = self._rows([mid for mid, _ in hits])
+        """Items in the order of *hits* from a single signal, dated as :meth:`rank` does."""
+        rows = self.profile.memory_store.ranked_rows([mid for mid, _ in hits])
         show_dates = self._dates_shown(question)
         items = []
         for rank, (mid, raw) in enumerate(hits, start=1):
             row = rows.get(mid)
             if row is None:
                 continue
-            body = row.text
-            text = f"({dates.human_day(row.day)}) {body}" if show_dates else body
             why = {signal: {"rank": rank, "score": round(raw, 4)}}
-            items.append(RetrievedItem(mid, text, raw, why, row.turn_ids, row.happened_at))
+            day = _day(row) if show_dates else None
+            items.append(
+                RetrievedItem(mid, row.text, raw, why, row.turn_ids, row.happened_at, 0, day)
+            )
         return items
-
-    def _rows(self, ids: Sequence[int]) -> dict[int, _Row]:
-        if not ids:
-            return {}
-        result = self.profile.store.query(
-            f"SELECT {_ROW_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(ids))})",
-            list(ids),
-        )
-        now = datetime.now(UTC)
-        return {int(r[0]): _row(r, now) for r in result}
 
     def _present(
         self,
         scored: Sequence[tuple[float, int, dict[str, Any]]],
-        rows: dict[int, _Row],
+        rows: dict[int, RankedRow],
         show_dates: bool,
     ) -> list[RetrievedItem]:
-        """Add context windows and render the text the model will see."""
+        """Add context windows, and the day to show when dates matter."""
         s = self.settings
         kept: list[RetrievedItem] = []
         shown: set[int] = set()
@@ -434,28 +404,19 @@ class Retriever:
             row = rows[mid]
             group = self._window(row) if s.context_window else [row]
             shown.update(r.id for r in group)
-            body = " | ".join(r.text for r in group)
-            text = f"({dates.human_day(row.day)}) {body}" if show_dates else body
+            text = " | ".join(r.text for r in group)
             turn_ids = tuple(t for r in group for t in r.turn_ids)
             if len(group) > 1:
                 why = {**why, "context": {"neighbours": [r.id for r in group if r.id != mid]}}
+            day = _day(row) if show_dates else None
             # Tokens are counted lazily, in pack(): only for the items that get that far.
-            kept.append(RetrievedItem(mid, text, score, why, turn_ids, row.happened_at))
+            kept.append(RetrievedItem(mid, text, score, why, turn_ids, row.happened_at, 0, day))
         return kept
 
-    def _window(self, row: _Row) -> list[_Row]:
+    def _window(self, row: RankedRow) -> list[RankedRow]:
         """*row* with its neighbours from the same source and day (a conversation's session)."""
-        n = self.settings.context_window
-        result = self.profile.store.query(
-            f"SELECT {_ROW_COLUMNS} FROM memories "
-            "WHERE id BETWEEN ? AND ? AND source = ? AND happened_at IS ? ORDER BY id",
-            (row.id - n, row.id + n, row.source, row.happened_at),
-        )
-        now = datetime.now(UTC)
-        return [_row(r, now) for r in result] or [row]
+        return self.profile.memory_store.neighbours(row, self.settings.context_window)
 
-
-_ROW_COLUMNS = "id, text, source, created_at, weight, happened_at, turn_ids, feedback_at"
 
 _QUERY_POOL: ThreadPoolExecutor | None = None
 _QUERY_POOL_LOCK = threading.Lock()
@@ -469,9 +430,3 @@ def _query_pool() -> ThreadPoolExecutor:
         if _QUERY_POOL is None:
             _QUERY_POOL = ThreadPoolExecutor(1, thread_name_prefix="lampdesk-query-embed")
         return _QUERY_POOL
-
-
-def _row(r: Sequence[Any], now: datetime) -> _Row:
-    """A stored item as ranking sees it: its feedback weight as it stands today."""
-    weight = faded_weight(float(r[4]), r[7], now)
-    return _Row(int(r[0]), r[1], r[2], r[3], weight, r[5], tuple(json.loads(r[6] or "[]")))

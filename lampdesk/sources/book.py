@@ -8,13 +8,14 @@ a crash leaves the source whole or absent, and Chroma follows from the outbox af
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lampdesk.errors import SourceError
+from lampdesk.profile.interactions import Interactions
+from lampdesk.profile.memories import Memories, NewItem
 from lampdesk.sources.model import Part, Plan, Progress, check_cancel
 from lampdesk.vault.store import Store, utc_now
 
@@ -60,6 +61,8 @@ class Written:
 class SourceBook:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.memories = Memories(store)
+        self.interactions = Interactions(store)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -96,13 +99,16 @@ class SourceBook:
             chunk = ids[start : start + 500]
             rows = self.store.query(
                 "SELECT i.memory_id, s.id, s.kind, s.label, f.path, f.title, i.position, "
-                "m.happened_at, f.modified_at FROM source_items i "
+                "f.modified_at FROM source_items i "
                 "JOIN source_files f ON f.id = i.file_id JOIN sources s ON s.id = f.source_id "
-                "JOIN memories m ON m.id = i.memory_id "
                 f"WHERE i.memory_id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            for mid, sid, kind, label, path, title, position, happened, modified in rows:
+            days = self.memories.happened_at([int(r[0]) for r in rows])
+            for mid, sid, kind, label, path, title, position, modified in rows:
+                if int(mid) not in days:
+                    continue
+                happened = days[int(mid)]
                 entry = {
                     "source": f"{label} (source {sid}, {kind})",
                     "file": path if not title or title == path else f"{path}: {title}",
@@ -182,19 +188,11 @@ class SourceBook:
         )
         origin = self.item_source(source_id)
         for item in part.items:
-            memory_id = self.store.execute(
-                "INSERT INTO memories(text, kind, source, created_at, updated_at, happened_at, "
-                "turn_ids, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    item.text,
-                    item.kind,
-                    origin,
-                    now,
-                    now,
-                    item.happened_at,
-                    json.dumps(list(item.turn_ids)),
-                    item.context,
+            memory_id = self.memories.insert_item(
+                NewItem(
+                    item.text, item.kind, origin, item.happened_at, item.turn_ids, item.context
                 ),
+                now,
             )
             self.store.execute(
                 "INSERT INTO source_items(memory_id, file_id, position) VALUES (?, ?, ?)",
@@ -202,11 +200,8 @@ class SourceBook:
             )
             done = self._stored_one(done, total, progress, cancel)
         for exchange in part.interactions:
-            interaction_id = self.store.execute(
-                "INSERT INTO interactions(question, answer, personalized, model, prompt_tokens, "
-                "tokens, ttft_ms, total_ms, cancelled, created_at, stopped_by) "
-                "VALUES (?, ?, 0, ?, 0, 0, NULL, 0, 0, ?, 'imported')",
-                (exchange.question, exchange.answer, exchange.model, exchange.created_at or now),
+            interaction_id = self.interactions.add_imported(
+                exchange.question, exchange.answer, exchange.model, exchange.created_at or now
             )
             self.store.execute(
                 "INSERT INTO source_interactions(interaction_id, file_id, position) "
@@ -240,22 +235,22 @@ class SourceBook:
     def _delete_files(self, file_ids: Sequence[int]) -> tuple[int, int]:
         items = interactions = 0
         for file_id in file_ids:
-            items += len(
-                self.store.query("SELECT 1 FROM source_items WHERE file_id = ?", (file_id,))
-            )
-            interactions += len(
-                self.store.query("SELECT 1 FROM source_interactions WHERE file_id = ?", (file_id,))
-            )
-            self.store.execute(
-                "DELETE FROM memories WHERE id IN "
-                "(SELECT memory_id FROM source_items WHERE file_id = ?)",
-                (file_id,),
-            )
-            self.store.execute(
-                "DELETE FROM interactions WHERE id IN "
-                "(SELECT interaction_id FROM source_interactions WHERE file_id = ?)",
-                (file_id,),
-            )
+            memory_ids = [
+                int(r[0])
+                for r in self.store.query(
+                    "SELECT memory_id FROM source_items WHERE file_id = ?", (file_id,)
+                )
+            ]
+            interaction_ids = [
+                int(r[0])
+                for r in self.store.query(
+                    "SELECT interaction_id FROM source_interactions WHERE file_id = ?", (file_id,)
+                )
+            ]
+            items += len(memory_ids)
+            interactions += len(interaction_ids)
+            self.memories.delete(memory_ids)
+            self.interactions.delete(interaction_ids)
             self.store.execute("DELETE FROM source_files WHERE id = ?", (file_id,))
         return items, interactions
 
@@ -278,13 +273,7 @@ class SourceBook:
             ]
             items, interactions = self._delete_files(file_ids)
             # Facts the memory loop learned from the source's messages go with it.
-            learned = self.store.query(
-                "SELECT id FROM memories WHERE source = ?", (learned_source(source_id),)
-            )
-            self.store.execute(
-                "DELETE FROM memories WHERE source = ?", (learned_source(source_id),)
-            )
-            items += len(learned)
+            items += self.memories.delete_from_source(learned_source(source_id))
             self.store.execute("DELETE FROM sources WHERE id = ?", (source_id,))
         return Written(source_id, 0, items, 0, interactions)
 

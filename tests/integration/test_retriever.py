@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lampdesk.profile import NewItem, Profile
+from lampdesk.prompting.items import for_model
 from lampdesk.retrieval import sparse
 from lampdesk.retrieval.dense import DenseIndex
 from lampdesk.retrieval.retriever import RetrievalSettings, Retriever
@@ -82,7 +83,7 @@ def test_result_carries_provenance_and_why(retriever: Retriever) -> None:
 
 
 def test_when_question_shows_dates_and_month_boosts(retriever: Retriever) -> None:
-    items = retriever.search("When did Melanie go camping in June 2023?")
+    items = retriever.search("When did Melanie go camping in June 2023?", render=for_model)
     assert items[0].turn_ids == ("D2:1",)
     assert items[0].text.startswith("(20 Jun 2023) Melanie:")
     assert items[0].why["date"]["matches"] == "20 Jun 2023"
