@@ -22,11 +22,11 @@ from lampdesk.paths import model_cache_dir
 
 log = logging.getLogger(__name__)
 
-#: Held while Chroma is first imported, and while the embedding model's libraries are. Two threads importing it at once (an answer's retrieval
-#: and the memory learner's, say) can each hold a module of pydantic's import graph that the
-#: other needs; Python breaks that deadlock by handing one of them a partly initialised module
-#: ("cannot import name ... from partially initialized module"). Importing it once, under this
-#: lock, makes the second thread wait for the first.
+#: Held while Chroma, and the embedding model's libraries, are first imported. Two threads
+#: importing them at once (an answer's retrieval and the memory learner's, say) can each hold a
+#: module of pydantic's import graph that the other needs; Python breaks that deadlock by handing
+#: one of them a partly initialised module ("cannot import name ... from partially initialized
+#: module"). Importing under this lock makes the second thread wait for the first.
 _IMPORT_LOCK = threading.Lock()
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
