@@ -165,11 +165,7 @@ class Session:
 
     def memory_settings(self) -> dict[str, str]:
         """``{short name: "on"|"off"}`` for each memory setting."""
-        return {
-            key.removeprefix(settings.MEMORY_PREFIX): self.profile.setting(key)
-            or settings.SETTINGS[key].default
-            for key in settings.group(settings.MEMORY_PREFIX)
-        }
+        return settings.memory_state(self.profile.setting)
 
     def set_memory_settings(self, values: Mapping[str, str]) -> dict[str, str]:
         """Check every one of *values* (``enabled="off"``...), then store them all."""

@@ -150,3 +150,11 @@ def check(key: str, value: str) -> str:
 def check_all(prefix: str, values: Mapping[str, str]) -> dict[str, str]:
     """Every ``short: value`` of *values* checked as ``prefix + short``, before any is stored."""
     return {prefix + short: check(prefix + short, value) for short, value in values.items()}
+
+
+def memory_state(stored: Callable[[str], str | None]) -> dict[str, str]:
+    """``{short name: "on"|"off"}`` of each memory setting, given the profile's ``setting``."""
+    return {
+        key.removeprefix(MEMORY_PREFIX): stored(key) or SETTINGS[key].default
+        for key in group(MEMORY_PREFIX)
+    }
