@@ -7,9 +7,11 @@ refused in one front end is refused in all of them, with the same message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
+from lampdesk.constraints.guard import OVERRIDES_SETTING
 from lampdesk.errors import UsageError
 from lampdesk.inference.engine import GenerationSettings
 from lampdesk.memory.learner import MEMORY_SETTINGS
@@ -64,6 +66,16 @@ def _budget(text: str) -> str:
     return str(tokens)
 
 
+def _json_object(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise UsageError("The constraint overrides are a JSON object.")
+    return text
+
+
 def _on_off(short: str) -> Callable[[str], str]:
     def check(text: str) -> str:
         if text not in ("on", "off"):
@@ -103,6 +115,13 @@ def _table() -> dict[str, Setting]:
             str(RETRIEVAL_BUDGET_TOKENS),
             _budget,
             "tokens of remembered items in each prompt",
+        ),
+        Setting(
+            OVERRIDES_SETTING,
+            dict,
+            "{}",
+            _json_object,
+            "constraints switched off or given more terms (kept by the constraint book)",
         ),
     ]
     for field in fields(GenerationSettings):
