@@ -3,127 +3,52 @@
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lampdesk.assistant import Assistant
-from lampdesk.errors import UsageError
 from lampdesk.inference.engine import Engine
-from lampdesk.inference.models import EngineOptions, ModelInfo, ModelRegistry
+from lampdesk.inference.models import MAX_CONTEXT, EngineOptions, ModelInfo, ModelRegistry
 from lampdesk.paths import DataPaths
 from lampdesk.profile import Profile
 from lampdesk.prompting.builder import PromptBuilder
-from lampdesk.prompting.templates import (
-    TEMPLATE_SETTING,
-    VARIABLES,
-    Template,
-    default_template,
-    parse_template,
-    variables_in,
-)
 from lampdesk.retrieval.dense import DenseIndex, Embedder, IndexRepairer
 from lampdesk.retrieval.retriever import Retriever
 from lampdesk.retrieval.tokens import VocabTokenCounter
+from lampdesk.sessions import (
+    ANSWER_RESERVE_TOKENS,
+    Session,
+    SessionOwner,
+    profile_persona,
+    profile_template,
+    stored_budget,
+)
+from lampdesk.settings import (
+    MAX_PERSONA_CHARS,
+    PERSONA_SETTING,
+    RETRIEVAL_BUDGET_SETTING,
+    RETRIEVAL_BUDGET_TOKENS,
+    check_persona,
+)
 from lampdesk.sources.book import SourceBook
-from lampdesk.vault import lock
-from lampdesk.vault.backup import AutoBackup
-from lampdesk.vault.keys import PassphrasePrompt
-from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry, Vault
-from lampdesk.vault.store import Store
+from lampdesk.vault import lock, recovery
+from lampdesk.vault.backup import AutoBackup, BackupInfo
+from lampdesk.vault.keys import KeyMode, PassphrasePrompt
+from lampdesk.vault.profiles import DEFAULT_PROFILE, Vault
 
-#: Room kept free in the context for the answer.
-ANSWER_RESERVE_TOKENS = 512
-#: Tokens of retrieved profile items put in each prompt (a profile may choose its own).
-RETRIEVAL_BUDGET_TOKENS = 512
-RETRIEVAL_BUDGET_SETTING = "retrieval.budget"
-#: The profile's own system prompt (persona): it replaces the template's persona segment.
-PERSONA_SETTING = "persona"
-MAX_PERSONA_CHARS = 4000
-
-
-def check_persona(text: str) -> str:
-    """*text* as a persona segment, or a :class:`UsageError` naming what is wrong with it."""
-    text = text.strip()
-    if len(text) > MAX_PERSONA_CHARS:
-        raise UsageError(f"The system prompt is too long: at most {MAX_PERSONA_CHARS} characters.")
-    try:
-        unknown = variables_in(text) - VARIABLES
-    except ValueError as exc:
-        raise UsageError(
-            f"The system prompt has a stray brace ({exc}): write {{{{ or }}}} for a brace."
-        ) from None
-    if unknown:
-        known = ", ".join("{" + v + "}" for v in sorted(VARIABLES))
-        raise UsageError(
-            f"The system prompt uses the unknown variable {{{sorted(unknown)[0]}}}; known: {known}."
-        )
-    return text
-
-
-def profile_template(profile: Profile) -> Template:
-    own = profile.setting(TEMPLATE_SETTING)
-    template = parse_template(own, "the profile's template") if own else default_template()
-    persona = profile.setting(PERSONA_SETTING)
-    if persona:
-        template = Template(template.name, {**template.segments, "persona": persona},
-                            template.examples)  # fmt: skip
-    return template
-
-
-def profile_persona(profile: Profile) -> str:
-    """The system prompt (persona) in use: the profile's own, else its template's."""
-    own = profile.setting(PERSONA_SETTING)
-    if own:
-        return own
-    template_text = profile.setting(TEMPLATE_SETTING)
-    template = (
-        parse_template(template_text, "the profile's template")
-        if template_text
-        else default_template()
-    )
-    return template.segments["persona"]
-
-
-@dataclass
-class Session:
-    """One open profile and the assistant working on it."""
-
-    entry: ProfileEntry
-    store: Store
-    profile: Profile
-    assistant: Assistant
-    lock_path: Path | None = None
-    #: Backs the profile up in the background once writes settle, and at close.
-    backups: AutoBackup | None = None
-
-    def template(self) -> Template:
-        """The profile's prompt template as stored now."""
-        return profile_template(self.profile)
-
-    def persona(self) -> str:
-        return profile_persona(self.profile)
-
-    def set_persona(self, text: str | None) -> str:
-        """Keep *text* as the profile's system prompt (``None`` or blank: the template's own
-        again), checked first; the next question uses it. Returns the persona in use."""
-        own = check_persona(text) if text else ""
-        self.profile.set_setting(PERSONA_SETTING, own or None)
-        self.assistant.builder.template = self.template()
-        return self.persona()
-
-    def follow_engine(self, n_ctx: int) -> None:
-        """The chat model was reloaded with a context of *n_ctx* tokens: prompts fit it."""
-        self.assistant.builder.max_prompt_tokens = n_ctx - ANSWER_RESERVE_TOKENS
-
-    def close(self) -> None:
-        if self.backups is not None:
-            self.backups.close()
-            self.backups = None
-        self.assistant.close()
-        self.store.close()
-        if self.lock_path is not None:
-            lock.release(self.lock_path)
-            self.lock_path = None
+#: Names other modules import from here (the composition root).
+__all__ = [
+    "ANSWER_RESERVE_TOKENS",
+    "MAX_PERSONA_CHARS",
+    "PERSONA_SETTING",
+    "RETRIEVAL_BUDGET_SETTING",
+    "RETRIEVAL_BUDGET_TOKENS",
+    "LampDesk",
+    "Session",
+    "check_persona",
+    "profile_persona",
+    "profile_template",
+]
 
 
 class LampDesk:
@@ -154,9 +79,28 @@ class LampDesk:
         self.count_tokens = VocabTokenCounter(lambda: self.engine.model_path)
         #: The sessions opened here and still alive: their prompts follow a reloaded model.
         self._sessions: list[weakref.ref[Session]] = []
+        #: The profiles the front ends of this process hold open, one shared session each.
+        self.sessions = SessionOwner(lambda name, create: self.open(name, create=create))
+
+    def acquire(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:
+        """Profile *name*'s session, shared with every other front end of this process; hold it
+        until :meth:`release` (see :class:`lampdesk.sessions.SessionOwner`)."""
+        return self.sessions.acquire(name, create=create)
+
+    def release(self, name: str) -> None:
+        self.sessions.release(name)
+
+    def create_profile(
+        self, name: str, attributes: list[tuple[str, str]], mode: KeyMode | None = None
+    ) -> None:
+        """Make profile *name* already holding *attributes* (all or nothing: staged)."""
+        self.vault.create_staged(
+            name, lambda store: Profile(store).set_attributes(attributes), mode
+        )
 
     def open(self, name: str = DEFAULT_PROFILE, *, create: bool = True) -> Session:
-        """Open profile *name*; with *create*, make it first if it does not exist.
+        """Open profile *name* as a session of the caller's own (front ends share theirs through
+        :meth:`acquire`); with *create*, make it first if it does not exist.
 
         The profile is locked for this process before its key is tried, so a second process
         waits briefly, then refuses with a clear message.
@@ -190,19 +134,44 @@ class LampDesk:
             count_tokens=self.engine.count_tokens,
             max_prompt_tokens=self.engine.n_ctx - ANSWER_RESERVE_TOKENS,
         )
-        budget = profile.setting(RETRIEVAL_BUDGET_SETTING)
         assistant = Assistant(
-            profile,
-            retriever,
-            builder,
-            self.engine,
-            retrieval_budget=int(budget) if budget else RETRIEVAL_BUDGET_TOKENS,
+            profile, retriever, builder, self.engine, retrieval_budget=stored_budget(profile)
         )
         backups = AutoBackup(store, self.paths.backups_dir(entry.id))
         session = Session(entry, store, profile, assistant, lock_path, backups)
         self._sessions = [ref for ref in self._sessions if ref() is not None]
         self._sessions.append(weakref.ref(session))
         return session
+
+    def restore_profile(self, name: str, backup_name: str | None = None) -> BackupInfo:
+        """Restore backup *backup_name* (the newest by default) of profile *name*, closed for
+        every front end while its files are replaced; each gets the restored one on next use."""
+        with self.sessions.suspended(name):
+            entry = self.vault.registry.get(name)
+            return recovery.restore_with_undo(self.vault, entry, backup_name)
+
+    def delete_profile(self, name: str) -> None:
+        """Delete profile *name*, closed first for every front end that holds it."""
+        with self.sessions.suspended(name):
+            self.vault.delete(name)
+
+    def add_model(self, path: Path, name: str | None = None) -> ModelInfo:
+        """Register the GGUF file at *path* (checked first) as a model to answer with."""
+        return self.models.add(path, name)
+
+    def remove_model(self, name: str) -> None:
+        """Forget the registered model *name* (its file is left alone)."""
+        self.models.remove(name)
+
+    def model_state(self) -> dict[str, Any]:
+        """The registered models, the one in use and how it is loaded (for a settings screen)."""
+        active = self.models.active()
+        return {
+            "models": [m.as_json() for m in self.models.models()],
+            "active": active.name,
+            "engine": self.models.options().as_json(),
+            "max_context": active.context_length or MAX_CONTEXT,
+        }
 
     def use_model(self, name: str) -> ModelInfo:
         """Answer with the registered model *name* from the next question on, no restart: it
@@ -238,5 +207,7 @@ class LampDesk:
                 session.follow_engine(self.engine.n_ctx)
 
     def close(self) -> None:
-        """Free the models; sessions are closed by their owners."""
+        """Close the sessions still held, then free the models (sessions of one's own, from
+        :meth:`open`, are closed by whoever opened them)."""
+        self.sessions.close()
         self.engine.close()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lampdesk import settings
 from lampdesk.constraints.guard import ConstraintBook
 from lampdesk.errors import UsageError
-from lampdesk.memory.learner import MEMORY_SETTINGS
 from lampdesk.profile import Profile, parse_attribute
 from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
 
@@ -22,10 +22,7 @@ def profile_state(profile: Profile) -> dict[str, Any]:
         ],
         "template": profile.setting(TEMPLATE_SETTING) or default_template_text(),
         "default_template": default_template_text(),
-        "memory": {
-            key.removeprefix("memory."): profile.setting(key) or default
-            for key, default in MEMORY_SETTINGS.items()
-        },
+        "memory": settings.memory_state(profile.setting),
         "constraints": [c.as_json() for c in ConstraintBook(profile).constraints()],
     }
 
@@ -49,7 +46,9 @@ def apply_changes(profile: Profile, changes: dict[str, Any]) -> dict[str, Any]:
             errors["template"] = str(exc)
     memory = changes.get("memory", {})
     for key, value in memory.items():
-        if f"memory.{key}" not in MEMORY_SETTINGS or value not in ("on", "off"):
+        try:
+            settings.check(settings.MEMORY_PREFIX + key, value)
+        except UsageError:
             errors["memory"] = f"Unknown memory setting {key}={value}."
     if errors:
         return {"errors": errors}
@@ -65,7 +64,7 @@ def apply_changes(profile: Profile, changes: dict[str, Any]) -> dict[str, Any]:
             same = template.strip() == default_template_text().strip()
             profile.set_setting(TEMPLATE_SETTING, None if same else template)
         for key, value in memory.items():
-            profile.set_setting(f"memory.{key}", value)
+            profile.set_setting(settings.MEMORY_PREFIX + key, value)
         _apply_constraints(profile, changes.get("constraints", {}))
     return {**profile_state(profile), "saved": True}
 

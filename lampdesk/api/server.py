@@ -98,8 +98,9 @@ class ApiService:
         self.rate_per_minute = rate_per_minute
         self.default_profile = default_profile
         self.token = token
-        self._sessions: dict[str, Session] = {}
-        self._sessions_lock = threading.Lock()
+        #: The profiles held open in the app's session owner (shared with the other front ends).
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
         self._generation = threading.Lock()
         self._waiting = 0
         self._waiting_lock = threading.Lock()
@@ -107,12 +108,12 @@ class ApiService:
 
     def session(self, name: str | None) -> Session:
         name = name or self.default_profile
-        with self._sessions_lock:
-            if name not in self._sessions:
+        with self._held_lock:
+            if name not in self._held:
                 # The served profile is made on first use, as everywhere else; others must exist.
-                create = name == self.default_profile
-                self._sessions[name] = self.app.open(name, create=create)
-            return self._sessions[name]
+                self.app.acquire(name, create=name == self.default_profile)
+                self._held.add(name)
+            return self.app.sessions.get(name)
 
     def admit(self) -> bool:
         """Take a place in the generation queue; ``False`` when it is full."""
@@ -142,10 +143,10 @@ class ApiService:
             handle.write(json.dumps(line) + "\n")
 
     def close(self) -> None:
-        with self._sessions_lock:
-            for session in self._sessions.values():
-                session.close()
-            self._sessions.clear()
+        with self._held_lock:
+            for name in self._held:
+                self.app.release(name)
+            self._held.clear()
 
 
 class Guard:
@@ -267,7 +268,7 @@ def create_app(service: ApiService) -> FastAPI:
             for k, v in (("max_tokens", body.max_tokens), ("temperature", body.temperature))
             if v is not None
         }
-        settings = session.assistant.generation_settings(**overrides)
+        settings = session.generation(**overrides)
         if not service.admit():
             raise HTTPException(429, "LampDesk is busy: the queue is full, try again shortly.")
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:20]

@@ -39,7 +39,7 @@ from lampdesk.paths import DataPaths
 from lampdesk.vault.profiles import ENV_PROFILE, resolve_profile_name
 
 if TYPE_CHECKING:
-    from lampdesk.app import LampDesk, Session
+    from lampdesk.app import LampDesk
     from lampdesk.resident import CommandRunner
 
 EXIT_BUG = 70
@@ -162,7 +162,7 @@ def run_command(ctx: Context, args: argparse.Namespace) -> int:
 
 def resident_runner(app: LampDesk) -> CommandRunner:
     """What a resident LampDesk (the window, ``serve``) runs for ``lampdesk`` commands."""
-    sessions: dict[str, Session] = {}
+    held: set[str] = set()  # profiles kept open between commands (closed with the app)
 
     def run(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -174,7 +174,7 @@ def resident_runner(app: LampDesk) -> CommandRunner:
                 print("lampdesk: error: run this command directly, not through the app.", file=err)
                 return 2
             profile = resolve_profile_name(app.paths, args.profile)
-            return run_command(Context(None, profile, app=app, sessions=sessions), args)
+            return run_command(Context(None, profile, app=app, held=held), args)
 
     return run
 

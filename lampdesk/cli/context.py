@@ -44,14 +44,14 @@ class Context:
         profile: str,
         *,
         app: LampDesk | None = None,
-        sessions: dict[str, Session] | None = None,
+        held: set[str] | None = None,
     ) -> None:
         self.paths = app.paths if app is not None else DataPaths.resolve(data_dir)
         self.profile_name = profile
         self.resident = app is not None
         self._app: LampDesk | None = app
-        self._sessions = sessions
-        self._session: Session | None = None
+        #: The profiles this command (or, resident, the channel) holds open in the app's owner.
+        self._held: set[str] = held if held is not None else set()
 
     @property
     def app(self) -> LampDesk:
@@ -62,21 +62,16 @@ class Context:
         return self._app
 
     def session(self, *, create: bool = True) -> Session:
-        """The profile named on the command line, opened (and with *create*, made) once."""
-        if self._sessions is not None:  # resident: keep profiles open between commands
-            if self.profile_name not in self._sessions:
-                self._sessions[self.profile_name] = self.app.open(self.profile_name, create=create)
-            return self._sessions[self.profile_name]
-        if self._session is None:
-            self._session = self.app.open(self.profile_name, create=create)
-        return self._session
+        """The profile named on the command line, opened (and with *create*, made) once; a
+        resident keeps it open between commands, shared with its other front ends."""
+        if self.profile_name not in self._held:
+            self.app.acquire(self.profile_name, create=create)
+            self._held.add(self.profile_name)
+        return self.app.sessions.get(self.profile_name)
 
     def close(self) -> None:
         if self.resident:
             return  # the services belong to the resident process
-        if self._session is not None:
-            self._session.close()
-            self._session = None
         if self._app is not None:
-            self._app.close()
+            self._app.close()  # and with it the session held here
             self._app = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from lampdesk.cli.context import Context, print_json
 from lampdesk.errors import LampdeskError, UsageError
-from lampdesk.prompting.templates import TEMPLATE_SETTING, default_template_text, parse_template
+from lampdesk.prompting.templates import parse_template
 
 
 def register(commands: Any) -> None:
@@ -86,8 +86,7 @@ def remove_rule(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def show_template(ctx: Context, args: argparse.Namespace) -> int:
-    own = ctx.session().profile.setting(TEMPLATE_SETTING)
-    print(own if own else default_template_text(), end="")
+    print(ctx.session().template_text(), end="")
     return 0
 
 
@@ -96,30 +95,27 @@ def set_template_file(ctx: Context, args: argparse.Namespace) -> int:
         text = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"Cannot read the template {args.file}: {exc}") from exc
-    parse_template(text, args.file.name)  # refuse a bad template before storing it
-    ctx.session().profile.set_setting(TEMPLATE_SETTING, text)
+    parse_template(text, args.file.name)  # refuse a bad template, naming its file
+    ctx.session().set_template(text)
     print(f"The profile now uses the template {args.file.name}.")
     return 0
 
 
 def reset_template(ctx: Context, args: argparse.Namespace) -> int:
-    ctx.session().profile.set_setting(TEMPLATE_SETTING, None)
+    ctx.session().set_template(None)
     print("The profile uses the default template again.")
     return 0
 
 
 def show_settings(ctx: Context, args: argparse.Namespace) -> int:
-    for key, value in asdict(ctx.session().assistant.generation_settings()).items():
+    for key, value in asdict(ctx.session().generation()).items():
         print(f"{key} = {value}")
     return 0
 
 
 def set_generation_settings(ctx: Context, args: argparse.Namespace) -> int:
     pairs = dict(a.partition("=")[::2] for a in args.assignments)
-    session = ctx.session()
-    session.assistant.generation_settings(**pairs)  # validate all before storing any
-    for key, value in pairs.items():
-        session.profile.set_setting(f"gen.{key}", value)
+    ctx.session().set_generation(pairs)  # all checked before any is stored
     print("Generation settings updated.")
     return 0
 

@@ -9,7 +9,6 @@ from typing import Any
 from lampdesk.cli.context import Context, print_json
 from lampdesk.errors import LampdeskError, UsageError
 from lampdesk.memory.browse import SORTS, select
-from lampdesk.memory.learner import MEMORY_SETTINGS
 
 
 def register(commands: Any) -> None:
@@ -168,19 +167,11 @@ def learn_from_text(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def memory_config(ctx: Context, args: argparse.Namespace) -> int:
-    profile = ctx.session().profile
+    session = ctx.session()
     changes = {}
     for assignment in args.assignments:
         key, _, value = assignment.partition("=")
-        full = f"memory.{key.strip()}"
-        if full not in MEMORY_SETTINGS:
-            known = ", ".join(k.removeprefix("memory.") for k in MEMORY_SETTINGS)
-            raise UsageError(f"Unknown memory setting {key!r}; known: {known}.")
-        if value not in ("on", "off"):
-            raise UsageError(f"{key} is 'on' or 'off', not {value!r}.")
-        changes[full] = value
-    for full, value in changes.items():
-        profile.set_setting(full, value)
-    for full, default in MEMORY_SETTINGS.items():
-        print(f"{full.removeprefix('memory.')}={profile.setting(full) or default}")
+        changes[key.strip()] = value
+    for key, value in session.set_memory_settings(changes).items():
+        print(f"{key}={value}")
     return 0

@@ -65,6 +65,17 @@ def threads_state(session: Session, current: int | None, search: str = "") -> di
     return {"threads": threads, "others": others, "current": current, "search": search}
 
 
+def history_state(session: Session, profiles: list[str], switched: bool) -> dict[str, Any]:
+    """The open profile's past exchanges and conversations, and the profiles to switch to."""
+    return {
+        "profile": session.entry.name,
+        "profiles": profiles,
+        "exchanges": session.profile.interactions(limit=200),
+        "threads": threads_state(session, None),
+        "switched": switched,
+    }
+
+
 def thread_state(session: Session, thread_id: int) -> dict[str, Any]:
     """A conversation's turns, each with the reaction last given to its answer."""
     conversations = Chat(session.assistant).conversations

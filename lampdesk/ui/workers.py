@@ -5,27 +5,19 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from lampdesk.app import RETRIEVAL_BUDGET_SETTING, LampDesk, Session
+from lampdesk.app import LampDesk, Session
 from lampdesk.conversations import TemporaryChat
 from lampdesk.errors import DamagedProfileError, KeyUnavailableError, LampdeskError, WrongKeyError
-from lampdesk.inference.models import MAX_CONTEXT, EngineOptions
 from lampdesk.memory.browse import snapshot
-from lampdesk.paths import DataPaths
-from lampdesk.profile import Profile
-from lampdesk.profile_edit import apply_changes, profile_state
-from lampdesk.ui import thread_work
+from lampdesk.profile_edit import profile_state
+from lampdesk.ui import settings_work, thread_work
 from lampdesk.ui.first_run import FirstRun
-from lampdesk.vault import backup, portable, recovery
-from lampdesk.vault.profiles import DEFAULT_PROFILE, ProfileEntry
-
-
-def backups_state(paths: DataPaths, entry: ProfileEntry) -> list[dict[str, Any]]:
-    return [b.as_json() for b in backup.list_backups(paths.backups_dir(entry.id))]
+from lampdesk.vault.backup import BackupInfo
+from lampdesk.vault.profiles import DEFAULT_PROFILE
 
 
 class AssistantWorker(QObject):
@@ -53,25 +45,40 @@ class AssistantWorker(QObject):
         self._profile = profile
         self._first_run = first_run
         self._app: LampDesk | None = app
-        self._session: Session | None = None
+        self._held: str | None = None  # the profile held open in the app's session owner
         self._cancel = threading.Event()
         self._temporary = TemporaryChat()
 
-    def _open(self) -> Session:
+    def _live_app(self) -> LampDesk:
         if self._app is None:
             raise LampdeskError("LampDesk is closing.")
-        if self._session is None:
-            first_run, self._first_run = self._first_run, None
-            if first_run is not None and not self._app.vault.exists(self._profile):
-                attributes = first_run.attributes
-                self._app.vault.create_staged(
-                    self._profile,
-                    lambda store: Profile(store).set_attributes(attributes),
-                    first_run.mode,
-                )
-            self._session = self._app.open(self._profile, create=True)
-            self.opened.emit(self._session.entry.name)
-        return self._session
+        return self._app
+
+    def _open(self, create: bool = True) -> Session:
+        app = self._live_app()
+        if self._held is None:
+            first_run, self._first_run = (self._first_run, None) if create else (None, None)
+            if first_run is not None and not app.vault.exists(self._profile):
+                app.create_profile(self._profile, first_run.attributes, first_run.mode)
+            session = app.acquire(self._profile, create=create)
+            self._held = self._profile
+            self.opened.emit(session.entry.name)
+            return session
+        return app.sessions.get(self._held)
+
+    def _settings_state(self) -> dict[str, Any]:
+        return settings_work.settings_state(self._live_app(), self._open())
+
+    def _let_go(self) -> None:
+        """Give up this worker's hold on its profile (the last holder closes it)."""
+        if self._held is not None and self._app is not None:
+            self._app.release(self._held)
+        self._held = None
+
+    def _restore(self, backup_name: str | None) -> BackupInfo:
+        """Restore a backup of the profile (the newest by default); the caller opens it again."""
+        self._let_go()
+        return self._live_app().restore_profile(self._profile, backup_name)
 
     def session(self) -> Session:
         """The open profile, for another worker (the sources dialog's) to share."""
@@ -89,10 +96,14 @@ class AssistantWorker(QObject):
 
     @Slot(str, bool)
     def ask(self, question: str, personalize: bool) -> None:
+        self._answering(lambda: self._ask(question, personalize))
+
+    def _answering(self, work: Callable[[], object]) -> None:
+        """Run *work* (an answer) with the window told it is busy; a new answer can be cancelled."""
         self._cancel.clear()
         self.busy.emit(True)
         try:
-            self._guard(lambda: self._ask(question, personalize))
+            self._guard(work)
         finally:
             self.busy.emit(False)
 
@@ -107,12 +118,7 @@ class AssistantWorker(QObject):
     def ask_in_thread(self, question: str, personalize: bool, thread_id: int, how: str) -> None:
         """Ask in a conversation (0: a new one, -1: the temporary chat); *how* is "ask",
         "regenerate", "continue" or "edit" (see lampdesk/ui/thread_work.py)."""
-        self._cancel.clear()
-        self.busy.emit(True)
-        try:
-            self._guard(lambda: self._ask_in_thread(question, personalize, thread_id, how))
-        finally:
-            self.busy.emit(False)
+        self._answering(lambda: self._ask_in_thread(question, personalize, thread_id, how))
 
     def _ask_in_thread(self, question: str, personalize: bool, thread_id: int, how: str) -> None:
         session = self._open()
@@ -158,35 +164,28 @@ class AssistantWorker(QObject):
 
         def apply() -> None:
             session = self._open()
-            message = ""
-            gen = {key: value for key, value in changes.items() if key != "persona"}
-            if changes:
-                try:
-                    session.assistant.generation_settings(**gen)
-                    if "persona" in changes:
-                        session.set_persona(changes["persona"])
-                except LampdeskError as exc:
-                    self.generation_loaded.emit({"message": str(exc)})
-                    return
-                for key, value in gen.items():
-                    session.profile.set_setting(f"gen.{key}", value)
-                message = "Saved: the next answer uses these settings."
-            current = session.assistant.generation_settings()
-            self.generation_loaded.emit(
-                {
-                    "temperature": current.temperature,
-                    "max_tokens": current.max_tokens,
-                    "persona": session.persona(),
-                    "message": message,
-                }
-            )
+            try:
+                state = session.set_answer_settings(changes)  # none: just the current ones
+            except LampdeskError as exc:
+                self.generation_loaded.emit({"message": str(exc)})
+                return
+            message = "Saved: the next answer uses these settings." if changes else ""
+            self.generation_loaded.emit({**state, "message": message})
 
         self._guard(apply)
 
     @Slot(int, str)
     def feedback(self, interaction_id: int, kind: str) -> None:
+        self._record_feedback(interaction_id, kind)
+
+    @Slot(int, str)
+    def edit_answer(self, interaction_id: int, text: str) -> None:
+        """The user's own version of an answer: stored as feedback on it."""
+        self._record_feedback(interaction_id, "edit", text)
+
+    def _record_feedback(self, interaction_id: int, kind: str, text: str | None = None) -> None:
         def save() -> None:
-            self._open().profile.record_feedback(interaction_id, kind)
+            self._open().profile.record_feedback(interaction_id, kind, text)
             self.feedback_saved.emit(interaction_id, kind)
 
         self._guard(save)
@@ -202,24 +201,8 @@ class AssistantWorker(QObject):
 
         def change() -> None:
             session = self._open()
-            profile = session.profile
-            found: object
-            if action == "edit":
-                found = profile.edit_memory(target, text)
-            elif action in ("pin", "unpin"):
-                found = profile.set_pinned(target, action == "pin")
-            elif action == "forget":
-                found = profile.forget(target)
-            elif action == "accept":
-                found = profile.accept(target) or True
-            elif action == "reject":
-                found = profile.reject(target)
-            else:
-                raise ValueError(f"unknown memory action {action!r}")
-            if not found:
-                raise LampdeskError(f"That memory is gone already ({action} {target}).")
-            session.assistant.index()  # edits and forgets reach both indexes now
-            self.memories_loaded.emit(snapshot(profile))
+            session.change_memory(action, target, text)
+            self.memories_loaded.emit(snapshot(session.profile))
 
         self._guard(change)
 
@@ -228,56 +211,24 @@ class AssistantWorker(QObject):
         """Send the window the open profile's past exchanges and the profiles to switch to."""
 
         def send() -> None:
-            session = self._open()
-            assert self._app is not None
-            self.history_loaded.emit(
-                {
-                    "profile": session.entry.name,
-                    "profiles": self._app.vault.names(),
-                    "exchanges": session.profile.interactions(limit=200),
-                    "threads": thread_work.threads_state(session, None),
-                    "switched": switched,
-                }
-            )
+            profiles = self._live_app().vault.names()
+            self.history_loaded.emit(thread_work.history_state(self._open(), profiles, switched))
 
         self._guard(send)
 
     @Slot(str)
     def switch_profile(self, name: str) -> None:
         """Close the open profile and open *name* (which must exist)."""
-        if self._session is not None and self._session.entry.name == name:
+        if self._held == name:
             return
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self._let_go()
         self._profile = name
-        if self._guard(lambda: self._open_existing()):
+        if self._guard(lambda: self._open(create=False)):
             self.history(switched=True)
-
-    def _open_existing(self) -> Session:
-        if self._app is None:
-            raise LampdeskError("LampDesk is closing.")
-        self._session = self._app.open(self._profile, create=False)
-        self.opened.emit(self._session.entry.name)
-        return self._session
 
     @Slot()
     def settings_state(self) -> None:
         self._guard(lambda: self.settings_loaded.emit(self._settings_state()))
-
-    def _settings_state(self) -> dict[str, Any]:
-        session = self._open()
-        assert self._app is not None
-        registry = self._app.models
-        return {
-            "profile": session.entry.name,
-            "models": [m.as_json() for m in registry.models()],
-            "active": registry.active().name,
-            "budget": session.assistant.retrieval_budget or 0,
-            "engine": registry.options().as_json(),
-            "max_context": registry.active().context_length or MAX_CONTEXT,
-            "backups": backups_state(self._app.paths, session.entry),
-        }
 
     @Slot(str, str, str)
     def change_settings(self, action: str, argument: str, passphrase: str) -> None:
@@ -299,81 +250,37 @@ class AssistantWorker(QObject):
             self.settings_loaded.emit({"message": "Nothing was changed (see the main window)."})
 
     def _settings_action(self, session: Session, action: str, arg: str, passphrase: str) -> str:
-        assert self._app is not None
-        if action == "add_model":
-            info = self._app.models.add(Path(arg))
-            return f"Added {info.name} ({info.architecture}, context {info.context_length})."
-        if action == "use_model":
-            info = self._app.use_model(arg)
-            return f"{info.name} is loaded: it answers the next question."
-        if action == "remove_model":
-            self._app.models.remove(arg)
-            return f"Removed {arg} from the list (the file itself is untouched)."
-        if action == "engine":
-            threads, context = (int(n) for n in arg.split(","))
-            options = EngineOptions(threads or None, context)
-            self._app.set_engine_options(options)
-            plural = "" if threads == 1 else "s"
-            auto = "one thread per core" if options.threads is None else f"{threads} thread{plural}"
-            return f"Reloaded: {auto}, a context of {context} tokens, from the next question."
-        if action == "budget":
-            budget = int(arg)
-            session.profile.set_setting(RETRIEVAL_BUDGET_SETTING, str(budget))
-            session.assistant.retrieval_budget = budget
-            return f"Up to {budget} tokens of remembered items go into each prompt."
-        if action == "export":
-            data = portable.export_bytes(session.store, session.entry.name, passphrase)
-            portable.write_export_file(Path(arg), data)
-            return f"Exported {session.entry.name!r} to {arg} (encrypted)."
-        if action == "import":
-            data = Path(arg).read_bytes()
-            portable.read_header(data)
-            result = portable.import_profile(self._app.vault, data, passphrase)
-            return f"Imported profile {result.name!r}: switch to it in the profile list."
-        if action in ("backup", "restore"):
-            return self._backup_action(session, action, arg)
+        app = self._live_app()
+        if action in settings_work.ACTIONS:
+            return settings_work.ACTIONS[action](app, session, arg, passphrase)
+        if action == "restore":
+            try:
+                info = self._restore(arg or None)
+            finally:
+                self._open()
+                self.history()
+            return f"Restored the backup: {info.memories} memories, {info.exchanges} exchanges."
         if action == "delete":
-            session.close()
-            self._session = None
-            self._app.vault.delete(arg)
-            remaining = self._app.vault.names()
+            self._let_go()
+            app.delete_profile(arg)
+            remaining = app.vault.names()
             self._profile = remaining[0] if remaining else DEFAULT_PROFILE
             self._open()
             self.history(switched=True)
             return f"Deleted profile {arg!r}."
         raise ValueError(f"unknown settings action {action!r}")
 
-    def _backup_action(self, session: Session, action: str, name: str) -> str:
-        assert self._app is not None
-        if action == "backup":
-            info = backup.take(session.store, self._app.paths.backups_dir(session.entry.id))
-            return f"Backed up: {info.memories} memories, {info.exchanges} exchanges."
-        entry = session.entry
-        session.close()
-        self._session = None
-        try:
-            info = recovery.restore_with_undo(self._app.vault, entry, name or None)
-        finally:
-            self._open()
-            self.history()
-        return f"Restored the backup: {info.memories} memories, {info.exchanges} exchanges."
-
     @Slot()
     def restore_latest(self) -> None:
         """Restore the newest good backup of a profile found damaged (nothing is open)."""
 
         def restore() -> None:
-            assert self._app is not None
-            if self._session is not None:
-                self._session.close()
-                self._session = None
-            entry = self._app.vault.registry.get(self._profile)
-            info = recovery.restore_with_undo(self._app.vault, entry, None)
+            info = self._restore(None)
             self._open()
             self.history()
             when = info.created_at.strftime("%Y-%m-%d %H:%M")
             self.failed.emit(
-                f"Restored profile {entry.name!r} from its backup of {when} UTC: "
+                f"Restored profile {self._profile!r} from its backup of {when} UTC: "
                 f"{info.memories} memories, {info.exchanges} exchanges."
             )
 
@@ -386,25 +293,7 @@ class AssistantWorker(QObject):
     @Slot(dict)
     def edit_profile(self, changes: dict[str, Any]) -> None:
         """Apply the profile editor's changes; the template takes effect for the next answer."""
-
-        def save() -> None:
-            session = self._open()
-            state = apply_changes(session.profile, changes)
-            if state.get("saved") and changes.get("template") is not None:
-                session.assistant.builder.template = session.template()
-            self.profile_loaded.emit(state)
-
-        self._guard(save)
-
-    @Slot(int, str)
-    def edit_answer(self, interaction_id: int, text: str) -> None:
-        """The user's own version of an answer: stored as feedback on it."""
-
-        def save() -> None:
-            self._open().profile.record_feedback(interaction_id, "edit", text)
-            self.feedback_saved.emit(interaction_id, "edit")
-
-        self._guard(save)
+        self._guard(lambda: self.profile_loaded.emit(self._open().edit_profile(changes)))
 
     def cancel(self) -> None:
         """Called from the GUI thread: a plain ``threading.Event``, no queued call needed."""
@@ -426,9 +315,7 @@ class AssistantWorker(QObject):
 
     @Slot()
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-        if self._app is not None:
-            self._app.close()
-            self._app = None
+        """Close LampDesk: the app closes every session still held (this worker's too)."""
+        app, self._app, self._held = self._app, None, None
+        if app is not None:
+            app.close()

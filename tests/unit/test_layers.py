@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "prompting",  # templates, budget, segment order, grounded quotes, rules filter
         "memory constraints",  # the feedback loop that learns facts; constraints kept
         "sources",  # imports of notes, documents, chats, LoCoMo files
-        "assistant conversations profile_edit app resident",  # use cases, composition root
+        "assistant conversations profile_edit settings sessions app resident",  # use cases, root
         "api",  # the OpenAI-compatible server
         "ui",  # the PySide6 window
         "cli __main__",  # the lampdesk command: dispatch for every front end
