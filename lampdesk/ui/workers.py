@@ -7,8 +7,6 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
-
 from lampdesk.app import LampDesk, Session
 from lampdesk.conversations import TemporaryChat
 from lampdesk.errors import DamagedProfileError, KeyUnavailableError, LampdeskError, WrongKeyError
@@ -16,6 +14,7 @@ from lampdesk.memory.browse import snapshot
 from lampdesk.profile_edit import profile_state
 from lampdesk.ui import settings_work, thread_work
 from lampdesk.ui.first_run import FirstRun
+from lampdesk.ui.qt import QObject, Signal, Slot
 from lampdesk.vault.backup import BackupInfo
 from lampdesk.vault.profiles import DEFAULT_PROFILE
 
