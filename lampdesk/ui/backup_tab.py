@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from lampdesk.ui import widgets
+from lampdesk.ui import settings_work, widgets
 from lampdesk.ui.qt import (
     QHBoxLayout,
     QLabel,
@@ -25,13 +25,17 @@ from lampdesk.ui.qt import (
 
 
 class BackupTab(QWidget):
-    def __init__(self, request: Callable[[str, str], None], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        request: Callable[[settings_work.SettingsRequest], None],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._request = request
         self.backups = QListWidget()
         self.backup_button = QPushButton("Back up now")
         self.restore_button = QPushButton("Restore the selected backup…")
-        self.backup_button.clicked.connect(lambda: self._request("backup", ""))
+        self.backup_button.clicked.connect(lambda: self._request(settings_work.TakeBackup()))
         self.restore_button.clicked.connect(self._restore)
         buttons = QHBoxLayout()
         buttons.addWidget(self.backup_button)
@@ -73,7 +77,7 @@ class BackupTab(QWidget):
             f"Replace the profile by the backup of {item.text()}? What was written since is "
             "kept in a backup of its own first.",
         ):
-            self._request("restore", str(name))
+            self._request(settings_work.RestoreBackup(str(name)))
 
 
 def offer_restore(parent: QWidget, message: str, restore: Callable[[], None]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from lampdesk.inference.models import MAX_CONTEXT, MAX_THREADS, MIN_CONTEXT
-from lampdesk.ui import widgets
+from lampdesk.ui import settings_work, widgets
 from lampdesk.ui.backup_tab import BackupTab
 from lampdesk.ui.qt import (
     QDialog,
@@ -42,7 +42,7 @@ class SettingsDialog(QDialog):
     #: (action, argument, passphrase): add_model PATH, use_model NAME, remove_model NAME,
     #: engine "THREADS,CONTEXT" (threads 0: one per core), budget TOKENS, export PATH,
     #: import PATH, delete NAME.
-    action_requested = Signal(str, str, str)
+    action_requested = Signal(settings_work.SettingsRequest)
     #: Emitted after the worker's answer has been painted.
     shown_state = Signal()
     #: "Get models…": the window opens the catalogue (lampdesk/ui/model_catalog_dialog.py).
@@ -64,8 +64,8 @@ class SettingsDialog(QDialog):
         self.get_models_button = QPushButton("Get models…")
         self.get_models_button.clicked.connect(self.get_models_requested)
         self.add_model_button.clicked.connect(self._add_model)
-        self.use_button.clicked.connect(lambda: self._on_model("use_model"))
-        self.remove_button.clicked.connect(lambda: self._on_model("remove_model"))
+        self.use_button.clicked.connect(lambda: self._on_model(settings_work.UseModel))
+        self.remove_button.clicked.connect(lambda: self._on_model(settings_work.RemoveModel))
         models_tab = QWidget()
         models_layout = QVBoxLayout(models_tab)
         models_layout.addWidget(self.models, 1)
@@ -83,7 +83,9 @@ class SettingsDialog(QDialog):
         self.context.setSuffix(" tokens")
         self.engine_button = QPushButton("Apply")
         self.engine_button.clicked.connect(
-            lambda: self.request("engine", f"{self.threads.value()},{self.context.value()}")
+            lambda: self.request(
+                settings_work.ChangeEngine(self.threads.value(), self.context.value())
+            )
         )
         engine_form = QFormLayout()
         engine_form.addRow("Threads", self.threads)
@@ -107,7 +109,7 @@ class SettingsDialog(QDialog):
         self.budget.setSuffix(" tokens")
         self.budget_button = QPushButton("Apply")
         self.budget_button.clicked.connect(
-            lambda: self.action_requested.emit("budget", str(self.budget.value()), "")
+            lambda: self.action_requested.emit(settings_work.SetBudget(self.budget.value()))
         )
         retrieval_tab = QWidget()
         form = QFormLayout(retrieval_tab)
@@ -210,22 +212,22 @@ class SettingsDialog(QDialog):
 
     # -- to the worker -----------------------------------------------------------------------
 
-    def request(self, action: str, argument: str, passphrase: str = "") -> None:
+    def request(self, request: settings_work.SettingsRequest) -> None:
         self.progress.setVisible(True)
-        loading = action in ("use_model", "engine")
-        self.message.setText(f"Loading {argument}…" if action == "use_model" else
-                             "Loading the model again…" if loading else "Working…")  # fmt: skip
-        self.action_requested.emit(action, argument, passphrase)
+        self.message.setText(request.working())
+        self.action_requested.emit(request)
 
-    def _on_model(self, action: str) -> None:
+    def _on_model(
+        self, action: type[settings_work.UseModel] | type[settings_work.RemoveModel]
+    ) -> None:
         item = self.models.currentItem()
         if item is not None:
-            self.request(action, str(item.data(Qt.ItemDataRole.UserRole)))
+            self.request(action(str(item.data(Qt.ItemDataRole.UserRole))))
 
     def _add_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Add a model", "", "GGUF models (*.gguf)")
         if path:
-            self.request("add_model", path)
+            self.request(settings_work.AddModel(path))
 
     def _passphrase(self, title: str, confirm: bool) -> str | None:
         text, ok = QInputDialog.getText(
@@ -249,13 +251,13 @@ class SettingsDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Export profile", "", "LampDesk (*.lampdesk)")
         passphrase = self._passphrase("Export profile", confirm=True) if path else None
         if path and passphrase:
-            self.request("export", path, passphrase)
+            self.request(settings_work.ExportProfile(path, passphrase))
 
     def _import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import profile", "", "LampDesk (*.lampdesk)")
         passphrase = self._passphrase("Import profile", confirm=False) if path else None
         if path and passphrase:
-            self.request("import", path, passphrase)
+            self.request(settings_work.ImportProfile(path, passphrase))
 
     def _delete(self) -> None:
         name = str(self.state.get("profile", ""))
@@ -265,4 +267,4 @@ class SettingsDialog(QDialog):
             f"Delete profile {name!r} and everything LampDesk remembers in it? "
             "This cannot be undone.",
         ):
-            self.request("delete", name)
+            self.request(settings_work.DeleteProfile(name))

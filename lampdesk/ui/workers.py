@@ -229,45 +229,43 @@ class AssistantWorker(QObject):
     def settings_state(self) -> None:
         self._guard(lambda: self.settings_loaded.emit(self._settings_state()))
 
-    @Slot(str, str, str)
-    def change_settings(self, action: str, argument: str, passphrase: str) -> None:
+    @Slot(settings_work.SettingsRequest)
+    def change_settings(self, request: settings_work.SettingsRequest) -> None:
         """A settings action; answers with the new state and a message (or the error)."""
 
         def change() -> None:
             session = self._open()
             try:
-                message = self._settings_action(session, action, argument, passphrase)
+                message = self._settings_action(session, request)
             except LampdeskError as exc:  # a known problem: said in the dialog, nothing changed
                 self.settings_loaded.emit({"message": str(exc)})
                 return
             except OSError as exc:
-                self.settings_loaded.emit({"message": f"{argument}: {exc.strerror or exc}"})
+                self.settings_loaded.emit({"message": f"{request.subject}: {exc.strerror or exc}"})
                 return
             self.settings_loaded.emit({**self._settings_state(), "message": message})
 
         if not self._guard(change):
             self.settings_loaded.emit({"message": "Nothing was changed (see the main window)."})
 
-    def _settings_action(self, session: Session, action: str, arg: str, passphrase: str) -> str:
+    def _settings_action(self, session: Session, request: settings_work.SettingsRequest) -> str:
         app = self._live_app()
-        if action in settings_work.ACTIONS:
-            return settings_work.ACTIONS[action](app, session, arg, passphrase)
-        if action == "restore":
+        if isinstance(request, settings_work.RestoreBackup):
             try:
-                info = self._restore(arg or None)
+                info = self._restore(request.name or None)
             finally:
                 self._open()
                 self.history()
             return f"Restored the backup: {info.memories} memories, {info.exchanges} exchanges."
-        if action == "delete":
+        if isinstance(request, settings_work.DeleteProfile):
             self._let_go()
-            app.delete_profile(arg)
+            app.delete_profile(request.name)
             remaining = app.vault.names()
             self._profile = remaining[0] if remaining else DEFAULT_PROFILE
             self._open()
             self.history(switched=True)
-            return f"Deleted profile {arg!r}."
-        raise ValueError(f"unknown settings action {action!r}")
+            return f"Deleted profile {request.name!r}."
+        return request.run(app, session)
 
     @Slot()
     def restore_latest(self) -> None:

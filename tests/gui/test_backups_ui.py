@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from lampdesk.app import LampDesk
 from lampdesk.paths import DataPaths
+from lampdesk.ui import settings_work
 from lampdesk.vault.profiles import Vault
 from tests.gui.test_main_window import make_window
 
@@ -33,7 +34,7 @@ def test_weak_export_passphrase_is_refused_in_the_window(
     assert not dialog.progress.isVisible() and not target.exists()
     # the worker refuses it too (a passphrase that reached it another way)
     with qtbot.waitSignal(dialog.shown_state, timeout=120_000):
-        dialog.request("export", str(target), "password1")
+        dialog.request(settings_work.ExportProfile(str(target), "password1"))
     assert "too weak" in dialog.message.text() and not target.exists()
     window.shutdown()
 

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from lampdesk.app import LampDesk
 from lampdesk.inference.models import EngineOptions, ModelRegistry
 from lampdesk.paths import DataPaths
+from lampdesk.ui import settings_work
 from lampdesk.vault.profiles import ProfileRegistry
 from tests.gui.test_main_window import make_window
 
@@ -46,21 +47,21 @@ def test_settings_act_through_the_worker(qtbot: QtBot, data_dir: Path, tmp_path:
 
     target = tmp_path / "default.lampdesk"
     with qtbot.waitSignal(dialog.shown_state, timeout=60_000):
-        dialog.request("export", str(target), EXPORT)
+        dialog.request(settings_work.ExportProfile(str(target), EXPORT))
     assert target.is_file() and "Exported" in dialog.message.text()
 
     with qtbot.waitSignal(dialog.shown_state, timeout=60_000):
-        dialog.request("import", str(target), EXPORT)
+        dialog.request(settings_work.ImportProfile(str(target), EXPORT))
     assert "exists already" in dialog.message.text() or "already exists" in dialog.message.text()
 
     broken = tmp_path / "broken.lampdesk"
     broken.write_bytes(b"not a profile file")
     with qtbot.waitSignal(dialog.shown_state, timeout=60_000):
-        dialog.request("import", str(broken), EXPORT)
+        dialog.request(settings_work.ImportProfile(str(broken), EXPORT))
     assert "not a LampDesk" in dialog.message.text() or "not a profile" in dialog.message.text()
 
     with qtbot.waitSignal(window.history_shown, timeout=60_000):
-        dialog.request("delete", "default")
+        dialog.request(settings_work.DeleteProfile("default"))
     assert ProfileRegistry(DataPaths.resolve()).find("default") is None
     assert [
         window.switcher.profiles.itemText(i) for i in range(window.switcher.profiles.count())

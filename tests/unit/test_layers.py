@@ -194,3 +194,23 @@ def test_the_window_starts_without_the_api_stack_or_the_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def readme_units(readme: Path = PACKAGE.parent / "README.md") -> set[str]:
+    """The modules and packages named in the first column of "How it works"'s table."""
+    text = readme.read_text(encoding="utf-8")
+    section = text.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            for part in first.split(","):
+                name = part.strip().strip("`").removesuffix("/").removesuffix(".py")
+                names.add("''" if name == "__init__" else name)
+    return names
+
+
+def test_the_readme_says_what_each_package_owns() -> None:
+    named = {unit for units in LAYERS for unit in units}
+    assert named - readme_units() == set(), "give these a line in README's 'How it works'"
+    assert readme_units() - named == set(), "README names modules LAYERS does not"
