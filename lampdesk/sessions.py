@@ -175,24 +175,28 @@ class Session:
 
     # -- memories ------------------------------------------------------------------------------
 
-    def change_memory(self, action: str, target: int, text: str = "") -> None:
-        """Edit, pin, unpin, forget, accept or reject memory *target*; both indexes follow."""
-        profile = self.profile
-        found: object
-        if action == "edit":
-            found = profile.edit_memory(target, text)
-        elif action in ("pin", "unpin"):
-            found = profile.set_pinned(target, action == "pin")
-        elif action == "forget":
-            found = profile.forget(target)
-        elif action == "accept":
-            found = profile.accept(target) or True
-        elif action == "reject":
-            found = profile.reject(target)
-        else:
-            raise ValueError(f"unknown memory action {action!r}")
+    def edit_memory(self, memory_id: int, text: str) -> None:
+        """Change memory *memory_id*'s text (the old one stays in its history)."""
+        self._changed(self.profile.edit_memory(memory_id, text), memory_id)
+
+    def pin_memory(self, memory_id: int, pinned: bool) -> None:
+        """Pin (always in the prompt) or unpin memory *memory_id*."""
+        self._changed(self.profile.set_pinned(memory_id, pinned), memory_id)
+
+    def forget_memory(self, memory_id: int) -> None:
+        self._changed(self.profile.forget(memory_id), memory_id)
+
+    def accept_memory(self, memory_id: int) -> None:
+        """Keep a pending memory the learner proposed."""
+        self._changed(self.profile.accept(memory_id) or True, memory_id)
+
+    def reject_memory(self, memory_id: int) -> None:
+        """Drop a pending memory the learner proposed."""
+        self._changed(self.profile.reject(memory_id), memory_id)
+
+    def _changed(self, found: object, memory_id: int) -> None:
         if not found:
-            raise LampdeskError(f"That memory is gone already ({action} {target}).")
+            raise LampdeskError(f"That memory is gone already (memory {memory_id}).")
         self.assistant.index()  # edits and forgets reach both indexes now
 
     # -- life ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lampdesk.ui import widgets
+from lampdesk.ui import memory_work, widgets
 from lampdesk.ui.qt import (
     QAbstractItemView,
     QColor,
@@ -82,9 +82,8 @@ class Timeline(QWidget):
 class MemoryBrowser(QDialog):
     #: Ask the worker for a snapshot: (search words, sort key).
     refresh_requested = Signal(str, str)
-    #: Ask the worker for a change: (action, id, text); action is edit, pin, unpin, forget,
-    #: accept or reject.
-    action_requested = Signal(str, int, str)
+    #: Ask the worker for a change to one memory.
+    action_requested = Signal(memory_work.MemoryChange)
     #: Emitted once a snapshot has been painted.
     shown_snapshot = Signal()
 
@@ -114,8 +113,8 @@ class MemoryBrowser(QDialog):
         self.pending.setMaximumHeight(110)
         self.accept_button = QPushButton("Accept")
         self.reject_button = QPushButton("Reject")
-        self.accept_button.clicked.connect(lambda: self._on_pending("accept"))
-        self.reject_button.clicked.connect(lambda: self._on_pending("reject"))
+        self.accept_button.clicked.connect(lambda: self._on_pending(memory_work.AcceptMemory))
+        self.reject_button.clicked.connect(lambda: self._on_pending(memory_work.RejectMemory))
         self.timeline = Timeline()
         self.summary = QLabel("")
 
@@ -200,22 +199,22 @@ class MemoryBrowser(QDialog):
         current = next(m["text"] for m in self.memories if m["id"] == memory_id)
         text, ok = QInputDialog.getMultiLineText(self, "Edit memory", "Memory:", current)
         if ok and text.strip():
-            self.action_requested.emit("edit", memory_id, text.strip())
+            self.action_requested.emit(memory_work.EditMemory(memory_id, text.strip()))
 
     @Slot()
     def pin_selected(self) -> None:
         memory_id = self.selected_id()
         if memory_id is not None:
             pinned = next(m["pinned"] for m in self.memories if m["id"] == memory_id)
-            self.action_requested.emit("unpin" if pinned else "pin", memory_id, "")
+            self.action_requested.emit(memory_work.PinMemory(memory_id, not pinned))
 
     @Slot()
     def forget_selected(self) -> None:
         memory_id = self.selected_id()
         if memory_id is not None:
-            self.action_requested.emit("forget", memory_id, "")
+            self.action_requested.emit(memory_work.ForgetMemory(memory_id))
 
-    def _on_pending(self, action: str) -> None:
+    def _on_pending(self, change: type[memory_work.MemoryChange]) -> None:
         item = self.pending.currentItem()
         if item is not None:
-            self.action_requested.emit(action, int(item.data(Qt.ItemDataRole.UserRole)), "")
+            self.action_requested.emit(change(int(item.data(Qt.ItemDataRole.UserRole))))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,19 +89,50 @@ def thread_state(session: Session, thread_id: int) -> dict[str, Any]:
     return {"thread_id": thread_id, "title": conversations.thread(thread_id).title, "turns": turns}
 
 
-def change(session: Session, action: str, thread_id: int, argument: str) -> str:
-    conversations = Chat(session.assistant).conversations
-    if action == "rename":
-        return f"Renamed to “{conversations.rename(thread_id, argument).title}”."
-    if action == "delete":
-        turns = conversations.delete(thread_id)
+@dataclass(frozen=True)
+class ThreadChange:
+    """A change to conversation *thread_id*, sent to the worker as it is (a queued signal)."""
+
+    thread_id: int
+
+    def run(self, session: Session) -> str:
+        """Do it on the worker's thread; the message the window shows."""
+        raise NotImplementedError  # forgetting the temporary chat is the worker's own
+
+
+@dataclass(frozen=True)
+class RenameThread(ThreadChange):
+    title: str
+
+    def run(self, session: Session) -> str:
+        renamed = Chat(session.assistant).conversations.rename(self.thread_id, self.title)
+        return f"Renamed to “{renamed.title}”."
+
+
+@dataclass(frozen=True)
+class DeleteThread(ThreadChange):
+    def run(self, session: Session) -> str:
+        turns = Chat(session.assistant).conversations.delete(self.thread_id)
         return f"Deleted the conversation and its {turns} exchange(s)."
-    if action == "export":
-        path = Path(argument)
+
+
+@dataclass(frozen=True)
+class ExportThread(ThreadChange):
+    path: str
+
+    def run(self, session: Session) -> str:
+        path = Path(self.path)
         fmt = "json" if path.suffix.lower() == ".json" else "markdown"
+        data = Chat(session.assistant).conversations.export(self.thread_id, fmt)
         try:
-            atomic_write(path.absolute(), conversations.export(thread_id, fmt))
+            atomic_write(path.absolute(), data)
         except OSError as exc:
             raise LampdeskError(f"{path}: {exc.strerror or exc}") from None
         return f"Exported the conversation to {path}."
-    raise ValueError(f"unknown conversation action {action!r}")
+
+
+@dataclass(frozen=True)
+class ForgetTemporaryChat(ThreadChange):
+    """A new temporary chat: the last one's turns are forgotten (they were never stored)."""
+
+    thread_id: int = TEMPORARY_THREAD

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lampdesk.ui import window_menus
+from lampdesk.ui import thread_work, window_menus
 from lampdesk.ui.chat_control import ChatControl
 from lampdesk.ui.qt import QCheckBox, QListWidgetItem, QObject, Qt, QWidget, Signal, Slot
 from lampdesk.ui.thread_work import NEW_THREAD, TEMPORARY_THREAD
@@ -21,7 +21,7 @@ class ThreadsControl(QObject):
 
     threads_requested = Signal(str)
     open_thread_requested = Signal(int)
-    thread_change_requested = Signal(str, int, str)
+    thread_change_requested = Signal(thread_work.ThreadChange)
     #: Emitted once a stored conversation has been painted in the chat view.
     thread_shown = Signal(int)
 
@@ -56,7 +56,9 @@ class ThreadsControl(QObject):
         sidebar.thread_selected.connect(self.open_thread)
         sidebar.search_requested.connect(self.threads_requested)
         sidebar.rename_requested.connect(
-            lambda thread_id, title: self.thread_change_requested.emit("rename", thread_id, title)
+            lambda thread_id, title: self.thread_change_requested.emit(
+                thread_work.RenameThread(thread_id, title)
+            )
         )
         sidebar.delete_requested.connect(self._delete_thread)
         sidebar.export_requested.connect(self._export_thread)
@@ -68,7 +70,7 @@ class ThreadsControl(QObject):
         self.sidebar.list.clearSelection()
         self.chat.question.setFocus()
         if self.temporary.isChecked():
-            self.thread_change_requested.emit("temporary", 0, "")
+            self.thread_change_requested.emit(thread_work.ForgetTemporaryChat())
 
     @Slot(bool)
     def _toggle_temporary(self, on: bool) -> None:
@@ -144,10 +146,10 @@ class ThreadsControl(QObject):
     def _delete_thread(self, thread_id: int) -> None:
         if thread_id == self.chat.thread_id:
             self.new_chat()
-        self.thread_change_requested.emit("delete", thread_id, "")
+        self.thread_change_requested.emit(thread_work.DeleteThread(thread_id))
 
     @Slot(int)
     def _export_thread(self, thread_id: int) -> None:
         path = window_menus.export_path(self._window)
         if path:
-            self.thread_change_requested.emit("export", thread_id, path)
+            self.thread_change_requested.emit(thread_work.ExportThread(thread_id, path))

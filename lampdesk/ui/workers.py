@@ -12,7 +12,7 @@ from lampdesk.conversations import TemporaryChat
 from lampdesk.errors import DamagedProfileError, KeyUnavailableError, LampdeskError, WrongKeyError
 from lampdesk.memory.browse import snapshot
 from lampdesk.profile_edit import profile_state
-from lampdesk.ui import settings_work, thread_work
+from lampdesk.ui import memory_work, settings_work, thread_work
 from lampdesk.ui.first_run import FirstRun
 from lampdesk.ui.qt import QObject, Signal, Slot
 from lampdesk.vault.backup import BackupInfo
@@ -140,17 +140,16 @@ class AssistantWorker(QObject):
             lambda: self.thread_loaded.emit(thread_work.thread_state(self._open(), thread_id))
         )
 
-    @Slot(str, int, str)
-    def change_thread(self, action: str, thread_id: int, argument: str) -> None:
-        """Rename, delete or export (to the file *argument*) a conversation; a new temporary
-        chat ("temporary", 0, "on"/"off") forgets the last one."""
+    @Slot(thread_work.ThreadChange)
+    def change_thread(self, request: thread_work.ThreadChange) -> None:
+        """Rename, delete or export a conversation; a new temporary chat forgets the last one."""
 
         def change() -> None:
-            if action == "temporary":
+            if isinstance(request, thread_work.ForgetTemporaryChat):
                 self._temporary.turns.clear()
                 return
             session = self._open()
-            message = thread_work.change(session, action, thread_id, argument)
+            message = request.run(session)
             self.threads_loaded.emit(
                 {**thread_work.threads_state(session, None), "message": message}
             )
@@ -194,13 +193,13 @@ class AssistantWorker(QObject):
         """Send the memory browser a fresh snapshot."""
         self._guard(lambda: self.memories_loaded.emit(snapshot(self._open().profile, search, sort)))
 
-    @Slot(str, int, str)
-    def change_memory(self, action: str, target: int, text: str) -> None:
+    @Slot(memory_work.MemoryChange)
+    def change_memory(self, request: memory_work.MemoryChange) -> None:
         """Carry out a change asked for in the memory browser, then send a fresh snapshot."""
 
         def change() -> None:
             session = self._open()
-            session.change_memory(action, target, text)
+            request.run(session)
             self.memories_loaded.emit(snapshot(session.profile))
 
         self._guard(change)

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from lampdesk.app import LampDesk
 from lampdesk.paths import DataPaths
+from lampdesk.ui import thread_work
 from lampdesk.ui.main_window import MainWindow
 from tests.gui.test_main_window import make_window
 
@@ -100,6 +101,17 @@ def test_new_chat_switching_and_message_actions(qtbot: QtBot, data_dir: Path) ->
     with qtbot.waitSignal(window.thread_shown, timeout=WAIT):
         window.sidebar.select(thread_one)  # painted again from the store: still chosen
     assert window.transcript.messages[1].up.isChecked()
+
+    # Rename, export and delete: typed requests carried out by the worker.
+    window.sidebar.rename_requested.emit(thread_one, "Fruit talk")
+    qtbot.waitUntil(lambda: "Renamed to “Fruit talk”" in window.status.text(), timeout=WAIT)
+    exported = data_dir / "fruit.md"
+    window.threads.thread_change_requested.emit(thread_work.ExportThread(thread_one, str(exported)))
+    qtbot.waitUntil(lambda: "Exported the conversation" in window.status.text(), timeout=WAIT)
+    assert "Name a vegetable." in exported.read_text(encoding="utf-8")
+    window.sidebar.delete_requested.emit(other["thread_id"])
+    qtbot.waitUntil(lambda: window.sidebar.thread_ids() == [thread_one], timeout=WAIT)
+    assert "Deleted the conversation and its 1 exchange(s)." in window.status.text()
     window.shutdown()
 
     session = LampDesk(DataPaths.resolve()).open()
