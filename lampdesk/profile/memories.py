@@ -115,11 +115,9 @@ class Memories:
         interaction_id: int | None = None,
         constraint: str | None = None,
     ) -> Memory:
-        text = text.strip()
-        if not text:
-            raise UsageError("There is nothing to remember: the text is empty.")
-        if constraint is None and topic is not None:
-            constraint = constraint_of(text, topic)
+        text, constraint = _checked(
+            text, topic, constraint, "There is nothing to remember: the text is empty."
+        )
         now = utc_now()
         with self.store.transaction():
             memory_id = self.store.execute(
@@ -179,11 +177,9 @@ class Memories:
         """Change a memory's text, keeping the old one in its history; both indexes follow
         (triggers and the retrieval outbox). With *topic*, its topic and constraint kind
         become *topic* and *constraint* (by default the kind the text and topic give)."""
-        text = text.strip()
-        if not text:
-            raise UsageError("A memory cannot be empty; forget it instead.")
-        if constraint is None and topic is not None:
-            constraint = constraint_of(text, topic)
+        text, constraint = _checked(
+            text, topic, constraint, "A memory cannot be empty; forget it instead."
+        )
         now = utc_now()
         with self.store.transaction():
             found = self.store.query("SELECT text FROM memories WHERE id = ?", (memory_id,))
@@ -373,3 +369,16 @@ class Memories:
         )
         now = datetime.now(UTC)
         return [_ranked(r, now) for r in result] or [row]
+
+
+def _checked(
+    text: str, topic: str | None, constraint: str | None, empty: str
+) -> tuple[str, str | None]:
+    """*text* stripped (the *empty* error when nothing is left) and its constraint kind: the
+    one given, else the one *text* and *topic* give."""
+    text = text.strip()
+    if not text:
+        raise UsageError(empty)
+    if constraint is None and topic is not None:
+        constraint = constraint_of(text, topic)
+    return text, constraint

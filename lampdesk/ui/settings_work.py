@@ -106,7 +106,9 @@ class SetBudget(SettingsRequest):
 
 
 @dataclass(frozen=True)
-class ExportProfile(SettingsRequest):
+class _ProfileFile(SettingsRequest):
+    """A request on an exported profile file: its path (named in errors) and passphrase."""
+
     path: str
     passphrase: str = field(repr=False)
 
@@ -114,6 +116,9 @@ class ExportProfile(SettingsRequest):
     def subject(self) -> str:
         return self.path
 
+
+@dataclass(frozen=True)
+class ExportProfile(_ProfileFile):
     def run(self, app: LampDesk, session: Session) -> str:
         data = portable.export_bytes(session.store, session.entry.name, self.passphrase)
         portable.write_export_file(Path(self.path), data)
@@ -121,14 +126,7 @@ class ExportProfile(SettingsRequest):
 
 
 @dataclass(frozen=True)
-class ImportProfile(SettingsRequest):
-    path: str
-    passphrase: str = field(repr=False)
-
-    @property
-    def subject(self) -> str:
-        return self.path
-
+class ImportProfile(_ProfileFile):
     def run(self, app: LampDesk, session: Session) -> str:
         data = Path(self.path).read_bytes()
         portable.read_header(data)
