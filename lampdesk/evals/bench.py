@@ -7,7 +7,9 @@ budget, once embedding the question and once with the vector precomputed; in the
 the same items, a raw FTS5 ``bm25()`` query and a raw Chroma query with the precomputed vector
 (the floor any hybrid retriever pays), so ``query_p50_vs_raw`` (LampDesk's p50 over the sum of
 the two raw p50s) holds on a loaded machine where absolute times do not. Peak RSS is the
-process's high-water mark after that size (sizes run smallest first).
+process's high-water mark after that size (sizes run smallest first). With a baseline graph (see
+:func:`run_bench`) a second profile runs in the same loop, so the two embedders compare under the
+same load.
 """
 
 from __future__ import annotations

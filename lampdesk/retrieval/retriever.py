@@ -318,45 +318,13 @@ class Retriever:
                 rankings, weights=weights, raw_names=raw_names, k=s.rrf_k
             )
         rows = self.profile.memory_store.ranked_rows([f.id for f in fused])
-        hint = dates.date_hint(question)
-        temporal = dates.is_temporal_question(question)
-        question_words = _words(question)
-        today = s.today or date.today()
+        question_cues = _QuestionCues.of(question, s.today or date.today())
         scored: list[tuple[float, int, dict[str, Any]]] = []
         for entry in fused:
             row = rows.get(entry.id)
-            if row is None:
-                continue
-            why: dict[str, Any] = dict(entry.why)
-            score = entry.score
-            day = _day(row)
-            if s.recency_half_life_days:
-                age = max(0, (today - day).days)
-                decay = math.pow(0.5, age / s.recency_half_life_days)
-                added = entry.score * s.recency_weight * decay
-                score += added
-                why["recency"] = {"age_days": age, "contribution": round(added, 5)}
-            if hint and s.date_match_boost and hint.matches(day):
-                added = entry.score * s.date_match_boost
-                score += added
-                why["date"] = {"matches": dates.human_day(day), "contribution": round(added, 5)}
-            if temporal and s.temporal_boost and dates.mentions_time(row.text):
-                added = entry.score * s.temporal_boost
-                score += added
-                why["when"] = {"mentions_time": True, "contribution": round(added, 5)}
-            speaker = _SPEAKER.match(row.text)
-            if s.speaker_boost and speaker and speaker.group(1).lower() in question_words:
-                added = entry.score * s.speaker_boost
-                score += added
-                why["speaker"] = {"said_by": speaker.group(1), "contribution": round(added, 5)}
-            if row.weight != 1.0:
-                before = score
-                score *= row.weight
-                why["feedback"] = {
-                    "weight": round(row.weight, 3),
-                    "contribution": round(score - before, 5),
-                }
-            scored.append((score, entry.id, why))
+            if row is not None:
+                score, why = _adjusted(entry.score, dict(entry.why), row, s, question_cues)
+                scored.append((score, entry.id, why))
         scored.sort(key=lambda t: (-t[0], t[1]))
         return self._present(scored, rows, self._dates_shown(question))
 
@@ -416,6 +384,63 @@ class Retriever:
     def _window(self, row: RankedRow) -> list[RankedRow]:
         """*row* with its neighbours from the same source and day (a conversation's session)."""
         return self.profile.memory_store.neighbours(row, self.settings.context_window)
+
+
+@dataclass(frozen=True)
+class _QuestionCues:
+    """What a question says that the bonuses look for, read once per question."""
+
+    hint: dates.DateHint
+    temporal: bool
+    words: frozenset[str]
+    today: date
+
+    @classmethod
+    def of(cls, question: str, today: date) -> _QuestionCues:
+        return cls(
+            dates.date_hint(question), dates.is_temporal_question(question), _words(question), today
+        )
+
+
+def _adjusted(
+    fused: float,
+    why: dict[str, Any],
+    row: RankedRow,
+    s: RetrievalSettings,
+    cues: _QuestionCues,
+) -> tuple[float, dict[str, Any]]:
+    """An item's *fused* score with the bonuses for recency, a named month or year, a time
+    for a "when" question and the speaker the question names, times its feedback weight;
+    *why* gains each one and what it added."""
+    score = fused
+    day = _day(row)
+    if s.recency_half_life_days:
+        age = max(0, (cues.today - day).days)
+        decay = math.pow(0.5, age / s.recency_half_life_days)
+        added = fused * s.recency_weight * decay
+        score += added
+        why["recency"] = {"age_days": age, "contribution": round(added, 5)}
+    if cues.hint and s.date_match_boost and cues.hint.matches(day):
+        added = fused * s.date_match_boost
+        score += added
+        why["date"] = {"matches": dates.human_day(day), "contribution": round(added, 5)}
+    if cues.temporal and s.temporal_boost and dates.mentions_time(row.text):
+        added = fused * s.temporal_boost
+        score += added
+        why["when"] = {"mentions_time": True, "contribution": round(added, 5)}
+    speaker = _SPEAKER.match(row.text)
+    if s.speaker_boost and speaker and speaker.group(1).lower() in cues.words:
+        added = fused * s.speaker_boost
+        score += added
+        why["speaker"] = {"said_by": speaker.group(1), "contribution": round(added, 5)}
+    if row.weight != 1.0:
+        before = score
+        score *= row.weight
+        why["feedback"] = {
+            "weight": round(row.weight, 3),
+            "contribution": round(score - before, 5),
+        }
+    return score, why
 
 
 _QUERY_POOL: ThreadPoolExecutor | None = None
